@@ -1,0 +1,303 @@
+//! Typed configuration, read once at start-up from an optional TOML file and the environment
+//! (environment wins) and validated before anything else runs.
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use serde::Deserialize;
+use url::Url;
+
+/// Scheme used in every URL Roadie generates for itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Https,
+    /// Plain HTTP, for local testing only.
+    Http,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Https => "https",
+            Protocol::Http => "http",
+        }
+    }
+}
+
+/// The validated configuration of one Roadie process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Public host name (with port when not the default) that every local URL uses.
+    pub domain: String,
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    pub protocol: Protocol,
+    /// Allows outgoing requests to loopback and private addresses. Local testing only.
+    pub allow_private_network: bool,
+    /// Limits that tests may shrink; every delay and bound lives here, not in statics.
+    pub limits: Limits,
+}
+
+/// Bounds on what Roadie accepts and how long it waits.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body accepted anywhere (inbox, API).
+    pub max_body_bytes: usize,
+    /// How far in the past a signed `Date` may be.
+    pub signature_max_age: Duration,
+    /// How far in the future a signed `Date` may be (clock skew).
+    pub signature_max_skew: Duration,
+    /// Timeout of one outgoing HTTP request.
+    pub request_timeout: Duration,
+    /// Attempts per delivery in the in-memory sender, and the delay before the first retry.
+    pub delivery_attempts: u32,
+    pub delivery_retry_base: Duration,
+    /// Deliveries sent at the same time.
+    pub delivery_concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            signature_max_age: Duration::from_secs(12 * 3600),
+            signature_max_skew: Duration::from_secs(3600),
+            request_timeout: Duration::from_secs(10),
+            delivery_attempts: 5,
+            delivery_retry_base: Duration::from_secs(10),
+            delivery_concurrency: 32,
+        }
+    }
+}
+
+/// A configuration problem, worded for the admin who has to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// The raw values as they appear in the TOML file (same names as the environment variables,
+/// without the `ROADIE_` prefix and in lower case).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    domain: Option<String>,
+    bind: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    protocol: Option<String>,
+    danger_allow_private_network: Option<bool>,
+}
+
+impl Config {
+    /// Loads the configuration from an optional TOML file and the process environment.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::from_sources(file, &env)
+    }
+
+    /// Loads the configuration from an optional TOML file and the given environment map.
+    pub fn from_sources(
+        file: Option<&std::path::Path>,
+        env: &HashMap<String, String>,
+    ) -> Result<Config, ConfigError> {
+        let mut raw = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                toml::from_str::<RawConfig>(&text).map_err(|e| {
+                    ConfigError(format!(
+                        "config file {}: {}",
+                        path.display(),
+                        e.message().trim()
+                    ))
+                })?
+            }
+            None => RawConfig::default(),
+        };
+        let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
+        if let Some(v) = var("ROADIE_DOMAIN") {
+            raw.domain = Some(v);
+        }
+        if let Some(v) = var("ROADIE_BIND") {
+            raw.bind = Some(v);
+        }
+        if let Some(v) = var("ROADIE_DATABASE_URL") {
+            raw.database_url = Some(v);
+        }
+        if let Some(v) = var("ROADIE_DATA_DIR") {
+            raw.data_dir = Some(v);
+        }
+        if let Some(v) = var("ROADIE_PROTOCOL") {
+            raw.protocol = Some(v);
+        }
+        if let Some(v) = var("ROADIE_DANGER_ALLOW_PRIVATE_NETWORK") {
+            raw.danger_allow_private_network = Some(parse_bool(
+                "ROADIE_DANGER_ALLOW_PRIVATE_NETWORK",
+                &v,
+            )?);
+        }
+        raw.validate()
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "{name} must be true or false, not {value:?}"
+        ))),
+    }
+}
+
+impl RawConfig {
+    fn validate(self) -> Result<Config, ConfigError> {
+        let bind_text = self.bind.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            ConfigError(format!(
+                "ROADIE_BIND must be an address and port such as 127.0.0.1:8080, not {bind_text:?}"
+            ))
+        })?;
+
+        let protocol = match self.protocol.as_deref().unwrap_or("https") {
+            "https" => Protocol::Https,
+            "http" => Protocol::Http,
+            other => {
+                return Err(ConfigError(format!(
+                    "ROADIE_PROTOCOL must be https or http, not {other:?}"
+                )))
+            }
+        };
+
+        let domain = match self.domain {
+            Some(d) => validate_domain(&d)?,
+            // Without a domain only a local test set-up makes sense: use the bind address.
+            None => {
+                if bind.ip().is_unspecified() {
+                    return Err(ConfigError(
+                        "ROADIE_DOMAIN must be set when ROADIE_BIND listens on all addresses"
+                            .to_owned(),
+                    ));
+                }
+                format!("localhost:{}", bind.port())
+            }
+        };
+
+        let data_dir = PathBuf::from(self.data_dir.unwrap_or_else(|| "data".to_owned()));
+        let database_url = self.database_url.unwrap_or_else(|| {
+            format!("sqlite://{}", data_dir.join("roadie.db").to_string_lossy())
+        });
+        if !(database_url.starts_with("sqlite://")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError(
+                "ROADIE_DATABASE_URL must start with sqlite:// or postgres://".to_owned(),
+            ));
+        }
+
+        Ok(Config {
+            domain,
+            bind,
+            database_url,
+            data_dir,
+            protocol,
+            allow_private_network: self.danger_allow_private_network.unwrap_or(false),
+            limits: Limits::default(),
+        })
+    }
+}
+
+/// Accepts `host` or `host:port`, lower-cased, without scheme or path.
+fn validate_domain(raw: &str) -> Result<String, ConfigError> {
+    let bad = || {
+        ConfigError(format!(
+            "ROADIE_DOMAIN must be a host name such as music.example (optionally with :port), not {raw:?}"
+        ))
+    };
+    let domain = raw.trim().to_ascii_lowercase();
+    if domain.is_empty() || domain.contains('/') || domain.contains('@') {
+        return Err(bad());
+    }
+    let url = Url::parse(&format!("https://{domain}/")).map_err(|_| bad())?;
+    let host = url.host_str().ok_or_else(bad)?;
+    let normalised = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    };
+    if normalised != domain.trim_end_matches(":443") {
+        return Err(bad());
+    }
+    Ok(normalised)
+}
+
+impl Config {
+    /// `https://domain`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("{}://{}", self.protocol.as_str(), self.domain)
+    }
+
+    /// Builds an absolute local URL from a path that starts with `/`.
+    pub fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("{}{}", self.base_url(), path))
+            .unwrap_or_else(|_| panic!("local path {path:?} must form a valid URL"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_use_sqlite_in_data_dir() {
+        let c = Config::from_sources(None, &env(&[])).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/roadie.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.domain, "localhost:8080");
+        assert_eq!(c.protocol, Protocol::Https);
+        assert!(!c.allow_private_network);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = Config::from_sources(None, &env(&[("ROADIE_BIND", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("ROADIE_BIND"), "{err}");
+        let err = Config::from_sources(None, &env(&[("ROADIE_PROTOCOL", "gopher")])).unwrap_err();
+        assert!(err.to_string().contains("ROADIE_PROTOCOL"), "{err}");
+        let err = Config::from_sources(None, &env(&[("ROADIE_DOMAIN", "https://x.example/")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("ROADIE_DOMAIN"), "{err}");
+        let err = Config::from_sources(None, &env(&[("ROADIE_DATABASE_URL", "mysql://x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("ROADIE_DATABASE_URL"), "{err}");
+        let err = Config::from_sources(
+            None,
+            &env(&[("ROADIE_DANGER_ALLOW_PRIVATE_NETWORK", "maybe")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ROADIE_DANGER"), "{err}");
+    }
+
+    #[test]
+    fn file_values_are_overridden_by_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roadie.toml");
+        std::fs::write(&path, "domain = \"music.example\"\nprotocol = \"http\"\n").unwrap();
+        let c = Config::from_sources(Some(&path), &env(&[("ROADIE_PROTOCOL", "https")])).unwrap();
+        assert_eq!(c.domain, "music.example");
+        assert_eq!(c.protocol, Protocol::Https);
+
+        std::fs::write(&path, "domian = \"typo.example\"\n").unwrap();
+        let err = Config::from_sources(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("domian"), "{err}");
+    }
+}

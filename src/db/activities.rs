@@ -1,0 +1,114 @@
+//! Activities sent (the outbox) and ids of activities received (for de-duplication).
+
+use chrono::NaiveDateTime;
+
+use super::schema::{outbox_activities, received_activities};
+use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use crate::with_conn;
+
+/// Stores an activity an artist sent. `listed` ones appear in the outbox collection.
+pub async fn insert_sent(
+    db: &Db,
+    artist_id: i64,
+    ap_id: &str,
+    kind: &str,
+    object_ap_id: &str,
+    payload: &str,
+    listed: bool,
+) -> DbResult<()> {
+    with_conn!(db, conn => {
+        diesel::insert_into(outbox_activities::table)
+            .values((
+                outbox_activities::artist_id.eq(artist_id),
+                outbox_activities::ap_id.eq(ap_id),
+                outbox_activities::kind.eq(kind),
+                outbox_activities::object_ap_id.eq(object_ap_id),
+                outbox_activities::payload.eq(payload),
+                outbox_activities::listed.eq(listed),
+                outbox_activities::published_at.eq(super::now()),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Takes every activity about an object out of the outbox listing (the object was deleted).
+pub async fn unlist_for_object(db: &Db, object_ap_id: &str) -> DbResult<()> {
+    with_conn!(db, conn => {
+        diesel::update(outbox_activities::table.filter(outbox_activities::object_ap_id.eq(object_ap_id)))
+            .set(outbox_activities::listed.eq(false))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+pub async fn count_listed(db: &Db, artist_id: i64) -> DbResult<i64> {
+    with_conn!(db, conn => Ok(outbox_activities::table
+        .filter(outbox_activities::artist_id.eq(artist_id))
+        .filter(outbox_activities::listed.eq(true))
+        .count()
+        .get_result(conn)
+        .await?))
+}
+
+/// One page of listed activities, newest first: `(row id, payload JSON)`, rows below `before`.
+pub async fn listed_page(
+    db: &Db,
+    artist_id: i64,
+    before: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<(i64, String)>> {
+    with_conn!(db, conn => {
+        let mut query = outbox_activities::table
+            .filter(outbox_activities::artist_id.eq(artist_id))
+            .filter(outbox_activities::listed.eq(true))
+            .order(outbox_activities::id.desc())
+            .limit(limit)
+            .select((outbox_activities::id, outbox_activities::payload))
+            .into_boxed();
+        if let Some(before) = before {
+            query = query.filter(outbox_activities::id.lt(before));
+        }
+        Ok(query.load(conn).await?)
+    })
+}
+
+/// The stored payload of a sent activity, by its id.
+pub async fn sent_payload(db: &Db, ap_id: &str) -> DbResult<Option<(String, NaiveDateTime)>> {
+    with_conn!(db, conn => Ok(outbox_activities::table
+        .filter(outbox_activities::ap_id.eq(ap_id))
+        .select((outbox_activities::payload, outbox_activities::published_at))
+        .first(conn)
+        .await
+        .optional()?))
+}
+
+/// Records a received activity id. Returns false when it was recorded before, so the caller
+/// skips it: the unique key makes this hold under concurrent deliveries too.
+pub async fn record_received(db: &Db, ap_id: &str, actor_ap_id: &str, kind: &str) -> DbResult<bool> {
+    with_conn!(db, conn => {
+        let n = diesel::insert_into(received_activities::table)
+            .values((
+                received_activities::ap_id.eq(ap_id),
+                received_activities::actor_ap_id.eq(actor_ap_id),
+                received_activities::kind.eq(kind),
+                received_activities::received_at.eq(super::now()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(n == 1)
+    })
+}
+
+/// Forgets a received id again, so a retry of an activity whose handling failed is processed.
+pub async fn forget_received(db: &Db, ap_id: &str) -> DbResult<()> {
+    with_conn!(db, conn => {
+        diesel::delete(received_activities::table.filter(received_activities::ap_id.eq(ap_id)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,87 @@
+//! Local artists.
+
+use chrono::NaiveDateTime;
+
+use super::schema::artists;
+use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use super::{Insertable, Queryable, Selectable, SelectableHelper};
+use crate::with_conn;
+
+/// A local artist as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = artists)]
+pub struct Artist {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// Profile text, already rendered to sanitised HTML.
+    pub summary: String,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    /// JSON list of `{"name": …, "url": …}` profile links.
+    pub links: String,
+    pub avatar_url: Option<String>,
+    pub public_key_pem: String,
+    pub private_key_pem: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = artists)]
+pub struct NewArtist<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub summary: &'a str,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    pub links: &'a str,
+    pub public_key_pem: &'a str,
+    pub private_key_pem: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub async fn insert(db: &Db, new: &NewArtist<'_>) -> DbResult<Artist> {
+    with_conn!(db, conn => Ok(diesel::insert_into(artists::table)
+        .values(new)
+        .returning(Artist::as_returning())
+        .get_result(conn)
+        .await?))
+}
+
+pub async fn by_username(db: &Db, username: &str) -> DbResult<Option<Artist>> {
+    with_conn!(db, conn => Ok(artists::table
+        .filter(artists::username.eq(username))
+        .select(Artist::as_select())
+        .first(conn)
+        .await
+        .optional()?))
+}
+
+pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<Artist>> {
+    with_conn!(db, conn => Ok(artists::table
+        .find(id)
+        .select(Artist::as_select())
+        .first(conn)
+        .await
+        .optional()?))
+}
+
+pub async fn count(db: &Db) -> DbResult<i64> {
+    with_conn!(db, conn => Ok(artists::table.count().get_result(conn).await?))
+}
+
+/// Sets whether new followers wait for the artist's approval.
+pub async fn set_manually_approves_followers(db: &Db, id: i64, value: bool) -> DbResult<()> {
+    with_conn!(db, conn => {
+        diesel::update(artists::table.find(id))
+            .set((
+                artists::manually_approves_followers.eq(value),
+                artists::updated_at.eq(super::now()),
+            ))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}

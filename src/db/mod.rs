@@ -1,0 +1,208 @@
+//! The database layer: one pool enum over SQLite and PostgreSQL, the shared schema, and one
+//! module per table group whose functions are named for what they do. No SQL lives elsewhere.
+
+pub mod activities;
+pub mod artists;
+pub mod follows;
+pub mod instance;
+pub mod posts;
+pub mod remote_actors;
+pub mod schema;
+pub mod tokens;
+
+use std::path::Path;
+
+use diesel::sqlite::SqliteConnection;
+use diesel_async::{
+    pooled_connection::{deadpool::Pool, AsyncDieselConnectionManager, ManagerConfig},
+    sync_connection_wrapper::SyncConnectionWrapper,
+    AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, SimpleAsyncConnection,
+};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// SQLite through diesel-async: a synchronous connection run on the blocking pool.
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serialises migrations when several Roadie processes start on one PostgreSQL.
+const PG_MIGRATION_LOCK: i64 = 0x526f616469; // "Roadi"
+
+/// A pool of connections to whichever backend the configuration chose.
+#[derive(Clone)]
+pub enum Db {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SqliteConn>),
+}
+
+/// What can go wrong in this layer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(String),
+    #[error("cannot open database: {0}")]
+    Connect(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+impl From<diesel_async::pooled_connection::deadpool::PoolError> for DbError {
+    fn from(e: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        DbError::Pool(e.to_string())
+    }
+}
+
+impl DbError {
+    /// True when the query failed on a unique constraint, i.e. the row already exists.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// Runs `$body` with `$conn` bound to a pooled connection of either backend. The body is
+/// compiled once per backend, so every query is checked against both.
+#[macro_export]
+macro_rules! with_conn {
+    ($db:expr, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Pg(pool) => {
+                let mut pooled = pool.get().await?;
+                let $conn = &mut *pooled;
+                $body
+            }
+            $crate::db::Db::Sqlite(pool) => {
+                let mut pooled = pool.get().await?;
+                let $conn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// Applies `$migrations` on the pooled connection `$pooled`, holding a PostgreSQL advisory lock
+/// when `$lock` is `Some`. A macro because the harness's trait bounds differ per backend.
+macro_rules! run_migrations {
+    ($pooled:expr, $migrations:expr, $lock:expr) => {{
+        use diesel_async::pooled_connection::deadpool::Object;
+        let mut conn = Object::take($pooled);
+        let lock: Option<i64> = $lock;
+        if let Some(key) = lock {
+            conn.batch_execute(&format!("SELECT pg_advisory_lock({key})"))
+                .await?;
+        }
+        // The harness blocks on the runtime, so it must run on a blocking thread.
+        let (mut conn, result) = tokio::task::spawn_blocking(move || {
+            let mut harness = AsyncMigrationHarness::new(conn);
+            let result = harness
+                .run_pending_migrations($migrations)
+                .map(|_| ())
+                .map_err(|e| DbError::Migration(e.to_string()));
+            (harness.into_inner(), result)
+        })
+        .await
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+        if let Some(key) = lock {
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({key})"))
+                .await?;
+        }
+        result
+    }};
+}
+
+impl Db {
+    /// Opens a pool for `url` (`sqlite://PATH` or `postgres://…`) and applies pending migrations.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        let db = Self::open(url)?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens a pool without touching the schema.
+    pub fn open(url: &str) -> DbResult<Db> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if let Some(parent) = Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        DbError::Connect(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            let mut config = ManagerConfig::default();
+            config.custom_setup = Box::new(|path: &str| {
+                let path = path.to_owned();
+                Box::pin(async move {
+                    let mut conn = SqliteConn::establish(&path).await?;
+                    // WAL lets readers run beside the single writer; busy_timeout makes a second
+                    // writer wait instead of failing.
+                    conn.batch_execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    Ok(conn)
+                })
+            });
+            let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
+            let pool = Pool::builder(manager)
+                .max_size(8)
+                .build()
+                .map_err(|e| DbError::Connect(e.to_string()))?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            let pool = Pool::builder(manager)
+                .max_size(16)
+                .build()
+                .map_err(|e| DbError::Connect(e.to_string()))?;
+            Ok(Db::Pg(pool))
+        } else {
+            Err(DbError::Connect(
+                "database URL must start with sqlite:// or postgres://".to_owned(),
+            ))
+        }
+    }
+
+    /// Applies every embedded migration not yet applied. Safe to run from several processes.
+    pub async fn migrate(&self) -> DbResult<()> {
+        match self {
+            Db::Sqlite(pool) => run_migrations!(pool.get().await?, SQLITE_MIGRATIONS, None),
+            Db::Pg(pool) => run_migrations!(
+                pool.get().await?,
+                PG_MIGRATIONS,
+                Some(PG_MIGRATION_LOCK)
+            ),
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`, for logs and NodeInfo metadata.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Pg(_) => "postgres",
+            Db::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+
+/// The current time as stored in the database: UTC, without zone, to the microsecond.
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    // Both backends keep microseconds; trimming here makes values read back compare equal.
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+// Pulled in for the macro above; keeps `use` lists in table modules short.
+pub(crate) use diesel::prelude::*;
+pub(crate) use diesel_async::RunQueryDsl;

@@ -1,0 +1,60 @@
+//! Cached remote actors.
+
+use chrono::NaiveDateTime;
+
+use super::schema::remote_actors;
+use super::{AsChangeset, Insertable, Queryable, Selectable, SelectableHelper};
+use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use crate::with_conn;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = remote_actors)]
+pub struct RemoteActorRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: Option<String>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub url: Option<String>,
+    pub fetched_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = remote_actors, treat_none_as_null = true)]
+pub struct NewRemoteActor {
+    pub ap_id: String,
+    pub username: String,
+    pub domain: String,
+    pub display_name: Option<String>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub url: Option<String>,
+    pub fetched_at: NaiveDateTime,
+}
+
+/// Inserts the actor or refreshes the stored copy.
+pub async fn upsert(db: &Db, actor: &NewRemoteActor) -> DbResult<RemoteActorRow> {
+    with_conn!(db, conn => Ok(diesel::insert_into(remote_actors::table)
+        .values(actor)
+        .on_conflict(remote_actors::ap_id)
+        .do_update()
+        .set(actor)
+        .returning(RemoteActorRow::as_returning())
+        .get_result(conn)
+        .await?))
+}
+
+pub async fn by_ap_id(db: &Db, ap_id: &str) -> DbResult<Option<RemoteActorRow>> {
+    with_conn!(db, conn => Ok(remote_actors::table
+        .filter(remote_actors::ap_id.eq(ap_id))
+        .select(RemoteActorRow::as_select())
+        .first(conn)
+        .await
+        .optional()?))
+}

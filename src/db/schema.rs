@@ -1,0 +1,117 @@
+//! The one schema both backends share. Written by hand: the SQL in `migrations/sqlite` and
+//! `migrations/postgres` must produce exactly these columns.
+
+diesel::table! {
+    artists (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        summary -> Text,
+        manually_approves_followers -> Bool,
+        discoverable -> Bool,
+        links -> Text,
+        avatar_url -> Nullable<Text>,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_keys (id) {
+        id -> BigInt,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_actors (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        username -> Text,
+        domain -> Text,
+        display_name -> Nullable<Text>,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        public_key_id -> Text,
+        public_key_pem -> Text,
+        url -> Nullable<Text>,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        remote_actor_id -> BigInt,
+        follow_ap_id -> Text,
+        accepted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        content_source -> Text,
+        content_html -> Text,
+        visibility -> Text,
+        published_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox_activities (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        artist_id -> BigInt,
+        kind -> Text,
+        object_ap_id -> Text,
+        payload -> Text,
+        listed -> Bool,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        actor_ap_id -> Text,
+        kind -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_tokens -> artists (artist_id));
+diesel::joinable!(follows -> artists (artist_id));
+diesel::joinable!(follows -> remote_actors (remote_actor_id));
+diesel::joinable!(posts -> artists (artist_id));
+diesel::joinable!(outbox_activities -> artists (artist_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    artists,
+    instance_keys,
+    api_tokens,
+    remote_actors,
+    follows,
+    posts,
+    outbox_activities,
+    received_activities,
+);
