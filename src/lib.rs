@@ -1,4 +1,16 @@
 //! Roadie: a federated ActivityPub server for artists.
+//!
+//! Requests flow one way: [`http`] → [`domain`] (the rules) → [`db`]; [`federation`] speaks
+//! ActivityPub on behalf of the domain and [`delivery`] sends what it signs. See
+//! `docs/ARCHITECTURE.md` for the map.
 
+pub mod app;
 pub mod config;
 pub mod db;
+pub mod delivery;
+pub mod domain;
+pub mod federation;
+pub mod http;
+pub mod urls;
+
+pub use app::AppState;

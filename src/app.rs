@@ -1,0 +1,111 @@
+//! Wiring: the services every request handler and worker shares, built once at start-up.
+
+use std::{ops::Deref, sync::Arc};
+
+use activitypub_federation::config::FederationConfig;
+
+use crate::{
+    config::{Config, Protocol},
+    db::{self, Db},
+    delivery::Delivery,
+    domain::Publisher,
+    federation::{client, instance_actor::InstanceActor, keys, outbox::FederationPublisher},
+    urls::Urls,
+};
+
+/// Long-lived services. Handlers reach them through [`AppState`].
+pub struct Services {
+    pub config: Config,
+    pub urls: Urls,
+    pub db: Db,
+    pub delivery: Delivery,
+    pub publisher: Arc<dyn Publisher>,
+    /// The instance actor's public key (PEM).
+    pub instance_public_key: String,
+}
+
+/// What the federation library hands back to our trait implementations.
+pub type Ctx = Arc<Services>;
+
+/// The axum state: the services plus the federation library's configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Ctx,
+    pub federation: FederationConfig<Ctx>,
+}
+
+impl Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
+    }
+}
+
+impl AppState {
+    /// Opens the database (applying migrations), makes the instance key pair on first start,
+    /// and builds the HTTP client, delivery engine and federation configuration.
+    pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        let db = Db::connect(&config.database_url).await?;
+        Self::with_db(config, db).await
+    }
+
+    /// Like [`AppState::build`] on an already migrated database.
+    pub async fn with_db(config: Config, db: Db) -> anyhow::Result<AppState> {
+        if config.allow_private_network {
+            tracing::warn!(
+                "ROADIE_DANGER_ALLOW_PRIVATE_NETWORK is on: outgoing requests may reach loopback and \
+                 private addresses. Use this for local testing only"
+            );
+        }
+        let (public_pem, private_pem) = match db::instance::keys(&db).await? {
+            Some(pair) => pair,
+            None => {
+                let pair = tokio::task::spawn_blocking(keys::generate_rsa_2048).await??;
+                db::instance::insert_keys_once(&db, &pair.public_pem, &pair.private_pem).await?
+            }
+        };
+        let urls = Urls::new(&config);
+        let http = client::build(
+            &config.domain,
+            config.limits.request_timeout,
+            config.allow_private_network,
+        );
+        let delivery = Delivery::new(http.clone(), config.limits.clone(), config.allow_private_network);
+        let publisher: Arc<dyn Publisher> = Arc::new(FederationPublisher::new(
+            db.clone(),
+            urls.clone(),
+            delivery.clone(),
+        ));
+        let instance_actor = InstanceActor {
+            id: urls.instance_actor(),
+            inbox: urls.shared_inbox(),
+            public_key_pem: public_pem.clone(),
+            private_key_pem: private_pem,
+        };
+        let services = Arc::new(Services {
+            urls,
+            db,
+            delivery,
+            publisher,
+            instance_public_key: public_pem,
+            config: config.clone(),
+        });
+        let federation = FederationConfig::builder()
+            .domain(config.domain.clone())
+            .app_data(services.clone())
+            .client(reqwest_middleware::ClientWithMiddleware::from(http))
+            // The library's debug mode allows ports and loopback hosts; our own guard decides.
+            .debug(config.allow_private_network)
+            .allow_http_urls(config.allow_private_network || config.protocol == Protocol::Http)
+            .http_fetch_limit(20)
+            .request_timeout(config.limits.request_timeout)
+            .http_signature_compat(true)
+            .signed_fetch_actor(&instance_actor)
+            .build()
+            .await?;
+        Ok(AppState {
+            services,
+            federation,
+        })
+    }
+}

@@ -1,0 +1,108 @@
+//! Creating artists and their API tokens.
+
+use sha2::{Digest, Sha256};
+
+use super::DomainError;
+use crate::db::{self, artists::Artist, Db};
+use crate::federation::keys;
+
+/// A local username: 1–30 characters of `a-z`, `0-9` and `_`, as Mastodon allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Username, DomainError> {
+        let valid = !raw.is_empty()
+            && raw.len() <= 30
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if valid {
+            Ok(Username(raw.to_owned()))
+        } else {
+            Err(DomainError::Invalid(format!(
+                "username {raw:?} must be 1-30 characters of a-z, 0-9 and _"
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Creates a local artist with a fresh RSA-2048 key pair.
+pub async fn create(db: &Db, username: &Username, display_name: &str) -> Result<Artist, DomainError> {
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 100 {
+        return Err(DomainError::Invalid(
+            "display name must be 1-100 characters".to_owned(),
+        ));
+    }
+    if db::artists::by_username(db, username.as_str()).await?.is_some() {
+        return Err(DomainError::Conflict(format!(
+            "artist {} already exists",
+            username.as_str()
+        )));
+    }
+    // Key generation takes a noticeable fraction of a second: keep it off the async workers.
+    let pair = tokio::task::spawn_blocking(keys::generate_rsa_2048)
+        .await
+        .map_err(|e| DomainError::Internal(e.to_string()))?
+        .map_err(|e| DomainError::Internal(e.to_string()))?;
+    let now = db::now();
+    let new = db::artists::NewArtist {
+        username: username.as_str(),
+        display_name,
+        summary: "",
+        manually_approves_followers: false,
+        discoverable: true,
+        links: "[]",
+        public_key_pem: &pair.public_pem,
+        private_key_pem: &pair.private_pem,
+        created_at: now,
+        updated_at: now,
+    };
+    match db::artists::insert(db, &new).await {
+        Err(e) if e.is_unique_violation() => Err(DomainError::Conflict(format!(
+            "artist {} already exists",
+            username.as_str()
+        ))),
+        other => Ok(other?),
+    }
+}
+
+/// Hash under which a token is stored; the token itself is never stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Creates an API token for an artist and returns it (shown once).
+pub async fn create_token(db: &Db, username: &str) -> Result<String, DomainError> {
+    let artist = db::artists::by_username(db, username)
+        .await?
+        .ok_or(DomainError::NotFound("artist"))?;
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    let token = format!("roadie_{}", hex::encode(bytes));
+    db::tokens::insert(db, artist.id, &token_hash(&token)).await?;
+    Ok(token)
+}
+
+/// The artist an API token belongs to.
+pub async fn by_token(db: &Db, token: &str) -> Result<Option<Artist>, DomainError> {
+    Ok(db::tokens::artist_for_hash(db, &token_hash(token)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_mastodon_rules() {
+        assert!(Username::parse("the_band_42").is_ok());
+        for bad in ["", "Band", "a b", "bänd", "x/y", &"a".repeat(31)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

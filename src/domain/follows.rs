@@ -1,0 +1,88 @@
+//! Fans following artists: requests, approval, and unfollowing.
+
+use super::{DomainError, Publisher};
+use crate::db::{self, artists::Artist, remote_actors::RemoteActorRow, Db};
+
+/// What became of a follow request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowOutcome {
+    Accepted,
+    Pending,
+}
+
+/// Records a follow request; accepts it at once unless the artist approves followers by hand.
+/// A repeated request for an accepted follow is accepted again (the follower may have lost our
+/// first `Accept`); one that is still pending stays pending.
+pub async fn request(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    follower: &RemoteActorRow,
+    follow_ap_id: &str,
+) -> Result<FollowOutcome, DomainError> {
+    let auto_accept = !artist.manually_approves_followers;
+    let follow = db::follows::record(db, artist.id, follower.id, follow_ap_id, auto_accept).await?;
+    if follow.accepted {
+        publisher.follow_accepted(artist, &follow, follower).await?;
+        Ok(FollowOutcome::Accepted)
+    } else {
+        Ok(FollowOutcome::Pending)
+    }
+}
+
+/// Removes the follows a remote actor undid, found by their `Follow` id or, failing that, by the
+/// artist it named. Returns how many were removed.
+pub async fn undo(
+    db: &Db,
+    follower: &RemoteActorRow,
+    follow_ap_id: &str,
+    artist: Option<&Artist>,
+) -> Result<usize, DomainError> {
+    let mut removed = 0;
+    for follow in db::follows::by_follow_ap_id(db, follower.id, follow_ap_id).await? {
+        removed += usize::from(db::follows::delete(db, follow.id).await?);
+    }
+    if removed == 0 {
+        if let Some(artist) = artist {
+            if let Some(follow) = db::follows::between(db, artist.id, follower.id).await? {
+                removed += usize::from(db::follows::delete(db, follow.id).await?);
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Approves a pending request of one of the artist's followers and sends `Accept`.
+pub async fn approve(db: &Db, publisher: &dyn Publisher, artist: &Artist, follow_id: i64) -> Result<(), DomainError> {
+    let (follow, follower) = pending_of(db, artist, follow_id).await?;
+    if db::follows::accept(db, follow.id).await? {
+        publisher.follow_accepted(artist, &follow, &follower).await?;
+    }
+    Ok(())
+}
+
+/// Rejects a pending request and sends `Reject`.
+pub async fn reject(db: &Db, publisher: &dyn Publisher, artist: &Artist, follow_id: i64) -> Result<(), DomainError> {
+    let (follow, follower) = pending_of(db, artist, follow_id).await?;
+    if db::follows::delete(db, follow.id).await? {
+        publisher.follow_rejected(artist, &follow, &follower).await?;
+    }
+    Ok(())
+}
+
+async fn pending_of(
+    db: &Db,
+    artist: &Artist,
+    follow_id: i64,
+) -> Result<(db::follows::FollowRow, RemoteActorRow), DomainError> {
+    db::follows::pending(db, artist.id)
+        .await?
+        .into_iter()
+        .find(|(f, _)| f.id == follow_id)
+        .ok_or(DomainError::NotFound("follow request"))
+}
+
+/// A remote actor deleted their account: forget their follows.
+pub async fn actor_deleted(db: &Db, follower: &RemoteActorRow) -> Result<usize, DomainError> {
+    Ok(db::follows::delete_all_of_actor(db, follower.id).await?)
+}

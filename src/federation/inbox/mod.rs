@@ -1,0 +1,120 @@
+//! The inbox: check, record, act. Every inbound activity passes the strict signature policy,
+//! must be signed by its own actor, is recorded by id (a repeated delivery has one effect), and
+//! then goes to the handler of its type. Unknown types are accepted and ignored.
+
+mod delete;
+mod follow;
+mod undo;
+
+use std::time::SystemTime;
+
+use activitypub_federation::config::Data;
+use axum::http::{HeaderMap, Method};
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::{
+    keys::VerifyingKey,
+    protocol::{activities::Envelope, same_origin},
+    remote_actor::RemoteActor,
+    signatures::{self, SignatureError, Window},
+    FederationError,
+};
+use crate::{app::Ctx, db};
+
+/// The parts of an HTTP request the inbox needs.
+pub struct InboundRequest {
+    pub method: Method,
+    pub path_and_query: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Processes one POST to an inbox (personal or shared).
+pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), FederationError> {
+    let config = &data.config;
+    let checked = signatures::check_request(
+        &request.method,
+        &request.path_and_query,
+        &request.headers,
+        Some(&request.body),
+        &config.domain,
+        SystemTime::now(),
+        Window {
+            max_age: config.limits.signature_max_age,
+            max_skew: config.limits.signature_max_skew,
+        },
+    )?;
+
+    // serde_json stops at 128 levels of nesting, so deep JSON is an error here, not a crash.
+    let value: Value = serde_json::from_slice(&request.body)
+        .map_err(|e| FederationError::BadRequest(format!("body is not valid JSON: {e}")))?;
+    let envelope: Envelope = serde_json::from_value(value.clone())
+        .map_err(|e| FederationError::BadRequest(format!("not an activity: {e}")))?;
+    let actor_id = envelope.actor.0.clone();
+    if !same_origin(&envelope.id, &actor_id) {
+        return Err(FederationError::BadRequest(
+            "activity id and actor are on different hosts".to_owned(),
+        ));
+    }
+    if data.urls.is_local(&actor_id) {
+        return Err(FederationError::Forbidden("local actors do not post to the inbox".to_owned()));
+    }
+
+    let actor = verified_actor(data, &actor_id, &checked).await?;
+
+    if !db::activities::record_received(&data.db, envelope.id.as_str(), actor.id.as_str(), &envelope.kind).await? {
+        tracing::debug!(id = %envelope.id, "activity already received");
+        return Ok(());
+    }
+    let result = match envelope.kind.as_str() {
+        "Follow" => follow::receive(data, &actor, value).await,
+        "Undo" => undo::receive(data, &actor, value).await,
+        "Delete" => delete::receive(data, &actor, value).await,
+        other => {
+            tracing::debug!(kind = other, id = %envelope.id, "ignoring activity type");
+            Ok(())
+        }
+    };
+    if result.is_err() {
+        // Let a retry of this activity be processed again.
+        db::activities::forget_received(&data.db, envelope.id.as_str()).await?;
+    }
+    result
+}
+
+/// Fetches (or loads) the actor and checks that the request was signed with its key. A failed
+/// check with a cached key is retried once with a fresh copy, in case the key was rotated.
+async fn verified_actor(
+    data: &Data<Ctx>,
+    actor_id: &url::Url,
+    checked: &signatures::CheckedRequest,
+) -> Result<RemoteActor, FederationError> {
+    let actor = RemoteActor::dereference(actor_id, data)
+        .await
+        .map_err(|e| {
+            tracing::info!(%actor_id, error = %e, "cannot fetch the signing actor");
+            FederationError::Signature(SignatureError::WrongKeyOwner)
+        })?;
+    if verify_with(&actor, checked).is_ok() {
+        return Ok(actor);
+    }
+    let fresh = RemoteActor::refetch(actor_id, data)
+        .await
+        .map_err(|_| FederationError::Signature(SignatureError::Invalid))?;
+    verify_with(&fresh, checked)?;
+    Ok(fresh)
+}
+
+fn verify_with(actor: &RemoteActor, checked: &signatures::CheckedRequest) -> Result<(), SignatureError> {
+    if actor.row.public_key_id != checked.key_id.as_str() {
+        return Err(SignatureError::WrongKeyOwner);
+    }
+    let key = VerifyingKey::from_pem(&actor.row.public_key_pem).map_err(|_| SignatureError::Invalid)?;
+    checked.verify(&key)
+}
+
+/// Parses the activity as its own type, answering 400 when the shape is wrong.
+fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FederationError> {
+    serde_json::from_value(value).map_err(|e| FederationError::BadRequest(format!("malformed activity: {e}")))
+}

@@ -1,0 +1,98 @@
+//! Activities: the envelope every inbound activity shares, the inbound shapes Roadie acts on,
+//! and the outbound ones it sends.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::ObjectRef;
+
+/// What every inbound activity must have before it is looked at further.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Envelope {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor: ObjectRef,
+}
+
+/// `Follow` of a local artist.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Follow {
+    pub id: Url,
+    pub actor: ObjectRef,
+    pub object: ObjectRef,
+}
+
+/// `Undo`: its object is the undone activity, by id or embedded.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Undo {
+    pub id: Url,
+    pub actor: ObjectRef,
+    pub object: UndoneActivity,
+}
+
+/// The activity an `Undo` names. Only the id is sure to be there.
+#[derive(Debug, Clone)]
+pub struct UndoneActivity {
+    pub id: Url,
+    pub kind: Option<String>,
+    pub object: Option<ObjectRef>,
+}
+
+impl<'de> Deserialize<'de> for UndoneActivity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Id(Url),
+            Embedded {
+                id: Url,
+                #[serde(rename = "type")]
+                kind: Option<String>,
+                object: Option<ObjectRef>,
+            },
+        }
+        Ok(match Raw::deserialize(d)? {
+            Raw::Id(id) => UndoneActivity {
+                id,
+                kind: None,
+                object: None,
+            },
+            Raw::Embedded { id, kind, object } => UndoneActivity { id, kind, object },
+        })
+    }
+}
+
+/// `Delete`: Roadie acts on an actor deleting itself.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Delete {
+    pub id: Url,
+    pub actor: ObjectRef,
+    pub object: ObjectRef,
+}
+
+/// The `Follow` Roadie echoes inside its `Accept`/`Reject`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowEcho {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Url,
+    pub actor: Url,
+    pub object: Url,
+}
+
+/// An outbound activity (`Create`, `Delete`, `Accept`, `Reject`, …) with an embedded object.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outbound<T: Serialize> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Url,
+    pub actor: Url,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+    pub object: T,
+}

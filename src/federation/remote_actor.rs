@@ -1,0 +1,138 @@
+//! Remote actors, fetched through the federation library (fetch limits, content-type and id
+//! checks, signed GETs by the instance actor) and cached in `remote_actors`.
+
+use activitypub_federation::{config::Data, fetch::object_id::ObjectId, traits::Object};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::{
+    keys::VerifyingKey,
+    protocol::{
+        actor::{RemoteActorJson, ACTOR_TYPES},
+        same_origin,
+    },
+    FederationError,
+};
+use crate::{
+    app::Ctx,
+    db::{self, remote_actors::{NewRemoteActor, RemoteActorRow}},
+};
+
+/// A cached remote actor with its parsed id.
+#[derive(Debug, Clone)]
+pub struct RemoteActor {
+    pub id: Url,
+    pub row: RemoteActorRow,
+}
+
+impl RemoteActor {
+    fn from_row(row: RemoteActorRow) -> Result<Self, FederationError> {
+        let id = Url::parse(&row.ap_id).map_err(|e| FederationError::Fetch(e.to_string()))?;
+        Ok(RemoteActor { id, row })
+    }
+
+    /// The stored actor or a fresh copy fetched over HTTP (re-fetched once a day).
+    pub async fn dereference(id: &Url, data: &Data<Ctx>) -> Result<RemoteActor, FederationError> {
+        ObjectId::<RemoteActor>::from(id.clone()).dereference(data).await
+    }
+
+    /// Always fetches a fresh copy, e.g. when a signature fails with the cached key.
+    pub async fn refetch(id: &Url, data: &Data<Ctx>) -> Result<RemoteActor, FederationError> {
+        ObjectId::<RemoteActor>::from(id.clone())
+            .dereference_forced(data)
+            .await
+    }
+}
+
+#[async_trait]
+impl Object for RemoteActor {
+    type DataType = Ctx;
+    type Kind = RemoteActorJson;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.row.fetched_at.and_utc())
+    }
+
+    async fn read_from_id(id: Url, data: &Data<Ctx>) -> Result<Option<Self>, FederationError> {
+        db::remote_actors::by_ap_id(&data.db, id.as_str())
+            .await?
+            .map(RemoteActor::from_row)
+            .transpose()
+    }
+
+    async fn into_json(self, _data: &Data<Ctx>) -> Result<RemoteActorJson, FederationError> {
+        // Remote actors are never served by Roadie.
+        Err(FederationError::NotFound("local actor"))
+    }
+
+    async fn verify(json: &RemoteActorJson, expected: &Url, data: &Data<Ctx>) -> Result<(), FederationError> {
+        if !same_origin(&json.id, expected) {
+            return Err(FederationError::Fetch("actor id is on another host".to_owned()));
+        }
+        if data.urls.is_local(&json.id) {
+            return Err(FederationError::Fetch("remote actor claims a local id".to_owned()));
+        }
+        if !ACTOR_TYPES.contains(&json.kind.as_str()) {
+            return Err(FederationError::Fetch(format!("{} is not an actor type", json.kind)));
+        }
+        if json.public_key.owner != json.id {
+            return Err(FederationError::Fetch("public key owner is not the actor".to_owned()));
+        }
+        VerifyingKey::from_pem(&json.public_key.public_key_pem)
+            .map_err(|e| FederationError::Fetch(e.to_string()))?;
+        if !matches!(json.inbox.scheme(), "http" | "https") {
+            return Err(FederationError::Fetch("inbox is not an http(s) URL".to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn from_json(json: RemoteActorJson, data: &Data<Ctx>) -> Result<Self, FederationError> {
+        let host = json.id.host_str().unwrap_or_default();
+        let domain = match json.id.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_owned(),
+        };
+        let username = json
+            .preferred_username
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| json.id.path_segments().and_then(|mut s| s.next_back()).map(str::to_owned))
+            .unwrap_or_default();
+        let url = match &json.url {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let row = db::remote_actors::upsert(
+            &data.db,
+            &NewRemoteActor {
+                ap_id: json.id.to_string(),
+                username: truncate(&username, 200),
+                domain,
+                display_name: json.name.as_deref().map(|n| truncate(n, 200)),
+                inbox: json.inbox.to_string(),
+                // A shared inbox on another host could redirect our deliveries: ignore it.
+                shared_inbox: json
+                    .endpoints
+                    .and_then(|e| e.shared_inbox)
+                    .filter(|s| same_origin(s, &json.id))
+                    .map(|s| s.to_string()),
+                public_key_id: json.public_key.id.to_string(),
+                public_key_pem: json.public_key.public_key_pem,
+                url,
+                fetched_at: db::now(),
+            },
+        )
+        .await?;
+        RemoteActor::from_row(row)
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}

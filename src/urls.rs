@@ -1,0 +1,101 @@
+//! The URL scheme of every local object. Federation ids and HTML links are built only here, so
+//! an id, once published, never changes by accident.
+
+use url::Url;
+
+use crate::config::Config;
+
+/// Builds local URLs for one instance.
+#[derive(Clone, Debug)]
+pub struct Urls {
+    base: String,
+}
+
+impl Urls {
+    pub fn new(config: &Config) -> Self {
+        Urls {
+            base: config.base_url(),
+        }
+    }
+
+    fn at(&self, path: &str) -> Url {
+        Url::parse(&format!("{}{}", self.base, path))
+            .unwrap_or_else(|_| panic!("local path {path:?} must form a valid URL"))
+    }
+
+    pub fn base(&self) -> Url {
+        self.at("/")
+    }
+    pub fn actor(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}"))
+    }
+    pub fn key_id(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}#main-key"))
+    }
+    /// The human-facing profile page.
+    pub fn profile(&self, username: &str) -> Url {
+        self.at(&format!("/@{username}"))
+    }
+    pub fn inbox(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}/inbox"))
+    }
+    pub fn outbox(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}/outbox"))
+    }
+    pub fn followers(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}/followers"))
+    }
+    pub fn following(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}/following"))
+    }
+    pub fn featured(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}/collections/featured"))
+    }
+    pub fn post(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/posts/{id}"))
+    }
+    pub fn post_activity(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/posts/{id}/activity"))
+    }
+    /// A fresh id for an activity that is not itself served (Accept, Reject, Delete).
+    pub fn new_activity(&self) -> Url {
+        self.at(&format!("/activities/{}", uuid::Uuid::new_v4()))
+    }
+    pub fn shared_inbox(&self) -> Url {
+        self.at("/inbox")
+    }
+    pub fn instance_actor(&self) -> Url {
+        self.at("/actor")
+    }
+    pub fn instance_key_id(&self) -> Url {
+        self.at("/actor#main-key")
+    }
+    pub fn nodeinfo(&self) -> Url {
+        self.at("/nodeinfo/2.1")
+    }
+    pub fn webfinger_template(&self) -> String {
+        format!("{}/.well-known/webfinger?resource={{uri}}", self.base)
+    }
+
+    /// The local username an actor URL names (`/users/NAME` or `/@NAME`), if it is ours.
+    pub fn username_of(&self, url: &Url) -> Option<String> {
+        let base = self.base();
+        if url.scheme() != base.scheme() || url.host_str() != base.host_str() || url.port() != base.port() {
+            return None;
+        }
+        let path = url.path();
+        let name = path
+            .strip_prefix("/users/")
+            .or_else(|| path.strip_prefix("/@"))?;
+        if name.is_empty() || name.contains('/') {
+            return None;
+        }
+        Some(name.to_owned())
+    }
+
+    /// True when the URL is on this instance.
+    pub fn is_local(&self, url: &Url) -> bool {
+        let base = self.base();
+        url.host_str() == base.host_str() && url.port_or_known_default() == base.port_or_known_default()
+    }
+}
