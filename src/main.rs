@@ -1,1 +1,143 @@
-fn main() {}
+//! The `roadie` command: parses arguments, then calls the library.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use roadie::{config::Config, db::Db, domain, AppState};
+
+#[derive(Parser)]
+#[command(name = "roadie", version, about = "A federated ActivityPub server for artists")]
+struct Cli {
+    /// Optional TOML configuration file; environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server, federation and delivery (the default way to run Roadie).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Administration tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Manage artists.
+    Artist {
+        #[command(subcommand)]
+        command: ArtistCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ArtistCommand {
+    /// Create a local artist with a new key pair.
+    Create {
+        username: String,
+        /// Display name shown on profiles.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an artist; the token is the last line of the output.
+    Create { username: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("roadie: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("roadie: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("roadie: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            Db::connect(&config.database_url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Admin { command } => {
+            let db = Db::connect(&config.database_url).await?;
+            match command {
+                AdminCommand::Artist {
+                    command: ArtistCommand::Create { username, name },
+                } => {
+                    let username = domain::artists::Username::parse(&username)?;
+                    let artist = domain::artists::create(&db, &username, &name).await?;
+                    println!("created artist @{}@{}", artist.username, config.domain);
+                    println!("create an API token with: roadie admin token create {}", artist.username);
+                }
+                AdminCommand::Token {
+                    command: TokenCommand::Create { username },
+                } => {
+                    let token = domain::artists::create_token(&db, &username).await?;
+                    println!("{token}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    let state = AppState::build(config.clone()).await?;
+    println!(
+        "Roadie listening on http://{} as {} (database: {})",
+        listener.local_addr()?,
+        config.base_url(),
+        state.db.backend_name()
+    );
+    if roadie::db::artists::count(&state.db).await? == 0 {
+        println!("No artists yet. Create the first one with:");
+        println!("  cargo run --release -- admin artist create <username> --name \"Display Name\"");
+    }
+    roadie::http::serve(state.clone(), listener).await?;
+    state.delivery.wait_idle().await;
+    Ok(())
+}

@@ -1,1 +1,92 @@
+//! The HTTP face of Roadie: one axum router for discovery, ActivityPub documents, inboxes, the
+//! JSON API and HTML pages. Handlers parse, call the domain or federation layer, and map errors
+//! once through [`error::AppError`].
 
+pub mod activitypub;
+pub mod api;
+pub mod error;
+pub mod inbox;
+pub mod negotiation;
+pub mod pages;
+pub mod wellknown;
+
+use axum::{
+    extract::DefaultBodyLimit,
+    response::IntoResponse,
+    routing::{get, post},
+    Router,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+/// The whole application as a router, ready to serve or to call in-process.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.limits.max_body_bytes;
+    Router::new()
+        .route("/.well-known/webfinger", get(wellknown::webfinger))
+        .route("/.well-known/host-meta", get(wellknown::host_meta))
+        .route("/.well-known/nodeinfo", get(wellknown::nodeinfo_links))
+        .route("/nodeinfo/2.1", get(wellknown::nodeinfo))
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/inbox", post(inbox::shared_inbox))
+        .route("/users/{username}", get(activitypub::actor))
+        .route("/{handle}", get(profile_shortcut))
+        .route("/users/{username}/inbox", post(inbox::artist_inbox))
+        .route("/users/{username}/outbox", get(activitypub::outbox))
+        .route("/users/{username}/followers", get(activitypub::followers))
+        .route("/users/{username}/following", get(activitypub::following))
+        .route("/users/{username}/collections/featured", get(activitypub::featured))
+        .route("/users/{username}/posts/{id}", get(activitypub::post))
+        .route("/users/{username}/posts/{id}/activity", get(activitypub::post_activity))
+        .merge(api::router())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `/@username` is the profile page; any other single segment is unknown.
+async fn profile_shortcut(
+    state: axum::extract::State<AppState>,
+    axum::extract::Path(handle): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, error::AppError> {
+    match handle.strip_prefix('@') {
+        Some(username) => activitypub::actor(state, axum::extract::Path(username.to_owned()), headers).await,
+        None => Err(error::AppError::not_found("page")),
+    }
+}
+
+async fn not_found() -> impl IntoResponse {
+    error::AppError::not_found("page")
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes open requests.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

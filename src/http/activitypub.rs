@@ -1,0 +1,189 @@
+//! ActivityPub documents of local objects: actors, their collections, and posts. Each URL that
+//! people may open too serves HTML unless the client asks for ActivityPub JSON.
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    error::AppError,
+    negotiation::{activity_json, wants_activitypub},
+    pages,
+};
+use crate::{
+    db::{self, artists::Artist},
+    federation::{
+        objects,
+        protocol::collections::{OrderedCollection, OrderedCollectionPage},
+    },
+    AppState,
+};
+
+/// Items per outbox page.
+const OUTBOX_PAGE_SIZE: i64 = 20;
+
+async fn artist(state: &AppState, username: &str) -> Result<Artist, AppError> {
+    db::artists::by_username(&state.db, username)
+        .await?
+        .ok_or_else(|| AppError::not_found("artist"))
+}
+
+/// `GET /users/{username}` and `GET /@{username}`
+pub async fn actor(State(state): State<AppState>, Path(username): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+    let username = username.strip_prefix('@').unwrap_or(&username);
+    let artist = artist(&state, username).await?;
+    if wants_activitypub(&headers) {
+        Ok(activity_json(StatusCode::OK, objects::artist_actor(&artist, &state.urls)))
+    } else {
+        pages::profile(&state, &artist).await
+    }
+}
+
+/// `GET /actor`: the instance actor.
+pub async fn instance_actor(State(state): State<AppState>) -> Response {
+    activity_json(
+        StatusCode::OK,
+        objects::instance_actor(&state.urls, &state.config.domain, &state.instance_public_key),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<bool>,
+    max_id: Option<i64>,
+}
+
+/// `GET /users/{username}/outbox`: the collection, or one page of it with `?page=true`.
+pub async fn outbox(State(state): State<AppState>, Path(username): Path<String>, Query(q): Query<PageQuery>) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    let id = state.urls.outbox(&artist.username);
+    if q.page != Some(true) {
+        let total = db::activities::count_listed(&state.db, artist.id).await?;
+        let mut first = id.clone();
+        first.set_query(Some("page=true"));
+        return Ok(activity_json(
+            StatusCode::OK,
+            OrderedCollection::<Value> {
+                kind: "OrderedCollection",
+                id,
+                total_items: total,
+                first: Some(first),
+                ordered_items: None,
+            },
+        ));
+    }
+    let rows = db::activities::listed_page(&state.db, artist.id, q.max_id, OUTBOX_PAGE_SIZE).await?;
+    let next = (rows.len() as i64 == OUTBOX_PAGE_SIZE)
+        .then(|| rows.last().map(|(row_id, _)| *row_id))
+        .flatten()
+        .map(|last| {
+            let mut next = id.clone();
+            next.set_query(Some(&format!("page=true&max_id={last}")));
+            next
+        });
+    let items = rows
+        .into_iter()
+        .filter_map(|(_, payload)| serde_json::from_str::<Value>(&payload).ok())
+        .map(|mut v| {
+            // Items sit inside our document, which carries the context already.
+            if let Some(o) = v.as_object_mut() {
+                o.remove("@context");
+            }
+            v
+        })
+        .collect();
+    let mut page_id = id.clone();
+    page_id.set_query(Some(&match q.max_id {
+        Some(m) => format!("page=true&max_id={m}"),
+        None => "page=true".to_owned(),
+    }));
+    Ok(activity_json(
+        StatusCode::OK,
+        OrderedCollectionPage {
+            kind: "OrderedCollectionPage",
+            id: page_id,
+            part_of: id,
+            next,
+            ordered_items: items,
+        },
+    ))
+}
+
+/// `GET /users/{username}/followers`: the count only; who follows an artist is not published.
+pub async fn followers(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    let total = db::follows::count_accepted(&state.db, artist.id).await?;
+    Ok(activity_json(
+        StatusCode::OK,
+        OrderedCollection::<Value> {
+            kind: "OrderedCollection",
+            id: state.urls.followers(&artist.username),
+            total_items: total,
+            first: None,
+            ordered_items: None,
+        },
+    ))
+}
+
+/// `GET /users/{username}/following`: artists on Roadie follow nobody (yet).
+pub async fn following(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    Ok(empty_collection(state.urls.following(&artist.username)))
+}
+
+/// `GET /users/{username}/collections/featured`: pinned objects (none yet).
+pub async fn featured(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    Ok(empty_collection(state.urls.featured(&artist.username)))
+}
+
+fn empty_collection(id: url::Url) -> Response {
+    activity_json(
+        StatusCode::OK,
+        OrderedCollection::<Value> {
+            kind: "OrderedCollection",
+            id,
+            total_items: 0,
+            first: None,
+            ordered_items: Some(Vec::new()),
+        },
+    )
+}
+
+/// `GET /users/{username}/posts/{id}`: the `Note` (or its page); a deleted post is a
+/// `Tombstone` with 410; followers-only posts are not served.
+pub async fn post(State(state): State<AppState>, Path((username, id)): Path<(String, i64)>, headers: HeaderMap) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    let post = db::posts::by_id(&state.db, id)
+        .await?
+        .filter(|p| p.artist_id == artist.id && p.visibility != "followers")
+        .ok_or_else(|| AppError::not_found("post"))?;
+    let ap = wants_activitypub(&headers);
+    match (post.deleted_at.is_some(), ap) {
+        (true, true) => Ok(activity_json(StatusCode::GONE, objects::post_tombstone(&artist, &post, &state.urls))),
+        (true, false) => Ok(pages::gone().into_response()),
+        (false, true) => Ok(activity_json(StatusCode::OK, objects::post_note(&artist, &post, &state.urls))),
+        (false, false) => pages::post(&state, &artist, &post),
+    }
+}
+
+/// `GET /users/{username}/posts/{id}/activity`: the `Create` that published a post.
+pub async fn post_activity(State(state): State<AppState>, Path((username, id)): Path<(String, i64)>) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    let ap_id = state.urls.post_activity(&artist.username, id);
+    let post = db::posts::by_id(&state.db, id)
+        .await?
+        .filter(|p| p.artist_id == artist.id && p.visibility != "followers")
+        .ok_or_else(|| AppError::not_found("activity"))?;
+    if post.deleted_at.is_some() {
+        return Err(AppError::Gone("post was deleted".to_owned()));
+    }
+    let (payload, _) = db::activities::sent_payload(&state.db, ap_id.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found("activity"))?;
+    Ok(super::negotiation::activity_json_raw(StatusCode::OK, payload))
+}

@@ -1,0 +1,63 @@
+//! The JSON API for artists (`/api/v1/…`), authenticated with bearer tokens and described by an
+//! OpenAPI document generated from these handlers (`/api/openapi.json`).
+
+pub mod auth;
+pub mod follow_requests;
+pub mod json;
+pub mod posts;
+pub mod profile;
+
+use axum::{routing::{get, post}, Json, Router};
+use utoipa::{
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    Modify, OpenApi,
+};
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Roadie API", description = "The API artists (and their tools) use to publish on Roadie."),
+    paths(
+        posts::create_post,
+        posts::get_post,
+        posts::delete_post,
+        follow_requests::list,
+        follow_requests::authorize,
+        follow_requests::reject,
+        profile::get_profile,
+        profile::update_profile,
+    ),
+    components(schemas(super::error::ErrorBody)),
+    modifiers(&BearerAuth),
+    tags((name = "posts"), (name = "followers"), (name = "profile"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/posts", post(posts::create_post))
+        .route("/api/v1/posts/{id}", get(posts::get_post).delete(posts::delete_post))
+        .route("/api/v1/follow_requests", get(follow_requests::list))
+        .route("/api/v1/follow_requests/{id}/authorize", post(follow_requests::authorize))
+        .route("/api/v1/follow_requests/{id}/reject", post(follow_requests::reject))
+        .route("/api/v1/profile", get(profile::get_profile).patch(profile::update_profile))
+}

@@ -1,0 +1,119 @@
+//! Server-rendered HTML pages for people: the artist profile and single posts.
+
+use askama::Template;
+use axum::{
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+
+use super::error::AppError;
+use crate::{
+    db::{self, artists::Artist, posts::PostRow},
+    AppState,
+};
+
+/// Posts shown on the profile page.
+const PROFILE_POSTS: i64 = 20;
+
+struct PostView {
+    url: String,
+    content_html: String,
+    published_iso: String,
+    published_human: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    name: String,
+    handle: String,
+    summary: String,
+    actor_url: String,
+    profile_url: String,
+    followers: i64,
+    post_count: i64,
+    posts: Vec<PostView>,
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+struct PostPage {
+    name: String,
+    handle: String,
+    profile_url: String,
+    post_url: String,
+    content_html: String,
+    published_iso: String,
+    published_human: String,
+}
+
+#[derive(Template)]
+#[template(path = "gone.html")]
+struct GonePage;
+
+fn render(template: &impl Template) -> Result<Response, AppError> {
+    let html = template
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
+    Ok(Html(html).into_response())
+}
+
+fn handle(state: &AppState, artist: &Artist) -> String {
+    format!("{}@{}", artist.username, state.config.domain)
+}
+
+fn times(at: chrono::NaiveDateTime) -> (String, String) {
+    let at = at.and_utc();
+    (at.to_rfc3339(), at.format("%-d %b %Y, %H:%M UTC").to_string())
+}
+
+/// The artist's public profile.
+pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppError> {
+    let followers = db::follows::count_accepted(&state.db, artist.id).await?;
+    let post_count = db::posts::count_live(&state.db, artist.id).await?;
+    let posts = db::posts::recent_public(&state.db, artist.id, PROFILE_POSTS)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let (published_iso, published_human) = times(p.published_at);
+            PostView {
+                url: state.urls.post(&artist.username, p.id).to_string(),
+                content_html: p.content_html,
+                published_iso,
+                published_human,
+            }
+        })
+        .collect();
+    render(&ProfilePage {
+        name: artist.display_name.clone(),
+        handle: handle(state, artist),
+        summary: artist.summary.clone(),
+        actor_url: state.urls.actor(&artist.username).to_string(),
+        profile_url: state.urls.profile(&artist.username).to_string(),
+        followers,
+        post_count,
+        posts,
+    })
+}
+
+/// One post.
+pub fn post(state: &AppState, artist: &Artist, post: &PostRow) -> Result<Response, AppError> {
+    let (published_iso, published_human) = times(post.published_at);
+    render(&PostPage {
+        name: artist.display_name.clone(),
+        handle: handle(state, artist),
+        profile_url: state.urls.profile(&artist.username).to_string(),
+        post_url: state.urls.post(&artist.username, post.id).to_string(),
+        content_html: post.content_html.clone(),
+        published_iso,
+        published_human,
+    })
+}
+
+/// The page of a deleted post (410).
+pub fn gone() -> impl IntoResponse {
+    match GonePage.render() {
+        Ok(html) => (StatusCode::GONE, Html(html)).into_response(),
+        Err(_) => StatusCode::GONE.into_response(),
+    }
+}

@@ -1,0 +1,174 @@
+//! Discovery: WebFinger, host-meta and NodeInfo.
+
+use axum::{
+    extract::{Query, State},
+    http::{header, HeaderValue},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::error::AppError;
+use crate::{db, AppState};
+
+#[derive(Deserialize)]
+pub struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WebfingerLink {
+    rel: &'static str,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Webfinger {
+    subject: String,
+    aliases: Vec<String>,
+    links: Vec<WebfingerLink>,
+}
+
+/// Which local account a WebFinger `resource` names: `acct:user@domain` or an actor URL.
+enum Resource {
+    Artist(String),
+    Instance,
+}
+
+fn parse_resource(state: &AppState, resource: &str) -> Result<Resource, AppError> {
+    let domain = &state.config.domain;
+    if let Some(acct) = resource.strip_prefix("acct:") {
+        let acct = acct.trim_start_matches('@');
+        let (user, host) = acct
+            .rsplit_once('@')
+            .ok_or_else(|| AppError::BadRequest("acct resource must be user@domain".to_owned()))?;
+        if !host.eq_ignore_ascii_case(domain) {
+            return Err(AppError::not_found("account"));
+        }
+        if user.eq_ignore_ascii_case(domain) {
+            return Ok(Resource::Instance);
+        }
+        return Ok(Resource::Artist(user.to_ascii_lowercase()));
+    }
+    let url = Url::parse(resource)
+        .map_err(|_| AppError::BadRequest("resource must be an acct: URI or a URL".to_owned()))?;
+    if url == state.urls.instance_actor() {
+        return Ok(Resource::Instance);
+    }
+    state
+        .urls
+        .username_of(&url)
+        .map(Resource::Artist)
+        .ok_or_else(|| AppError::not_found("account"))
+}
+
+/// `GET /.well-known/webfinger?resource=…`
+pub async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery>) -> Result<Response, AppError> {
+    let resource = q
+        .resource
+        .ok_or_else(|| AppError::BadRequest("resource parameter is required".to_owned()))?;
+    let domain = &state.config.domain;
+    let urls = &state.urls;
+    let doc = match parse_resource(&state, &resource)? {
+        Resource::Instance => Webfinger {
+            subject: format!("acct:{domain}@{domain}"),
+            aliases: vec![urls.instance_actor().to_string()],
+            links: vec![WebfingerLink {
+                rel: "self",
+                kind: Some("application/activity+json"),
+                href: Some(urls.instance_actor().to_string()),
+                template: None,
+            }],
+        },
+        Resource::Artist(username) => {
+            let artist = db::artists::by_username(&state.db, &username)
+                .await?
+                .ok_or_else(|| AppError::not_found("account"))?;
+            let actor = urls.actor(&artist.username).to_string();
+            let profile = urls.profile(&artist.username).to_string();
+            Webfinger {
+                subject: format!("acct:{}@{domain}", artist.username),
+                aliases: vec![actor.clone(), profile.clone()],
+                links: vec![
+                    WebfingerLink {
+                        rel: "self",
+                        kind: Some("application/activity+json"),
+                        href: Some(actor),
+                        template: None,
+                    },
+                    WebfingerLink {
+                        rel: "http://webfinger.net/rel/profile-page",
+                        kind: Some("text/html"),
+                        href: Some(profile),
+                        template: None,
+                    },
+                ],
+            }
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/jrd+json")),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        Json(doc),
+    )
+        .into_response())
+}
+
+/// `GET /.well-known/host-meta`: the WebFinger template, for servers that look here first.
+pub async fn host_meta(State(state): State<AppState>) -> Response {
+    let template = state.urls.webfinger_template().replace('&', "&amp;");
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
+    );
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/xrd+xml; charset=utf-8"))], xml).into_response()
+}
+
+/// `GET /.well-known/nodeinfo`
+pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "links": [{
+            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+            "href": state.urls.nodeinfo().to_string(),
+        }]
+    }))
+}
+
+/// `GET /nodeinfo/2.1`
+pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, AppError> {
+    let users = db::artists::count(&state.db).await?;
+    let posts = db::posts::count_all_live(&state.db).await?;
+    let body = serde_json::json!({
+        "version": "2.1",
+        "software": {
+            "name": "roadie",
+            "version": env!("CARGO_PKG_VERSION"),
+            "homepage": "https://github.com/roadie-fm/roadie",
+        },
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": false,
+        "usage": {
+            "users": {"total": users, "activeMonth": users, "activeHalfyear": users},
+            "localPosts": posts,
+        },
+        "metadata": {"nodeName": state.config.domain},
+    });
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(
+                "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
+            ),
+        )],
+        Json(body),
+    )
+        .into_response())
+}
