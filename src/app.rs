@@ -70,7 +70,11 @@ impl AppState {
             config.limits.request_timeout,
             config.allow_private_network,
         );
-        let delivery = Delivery::new(http.clone(), config.limits.clone(), config.allow_private_network);
+        let delivery = Delivery::new(
+            http.clone(),
+            config.limits.clone(),
+            config.allow_private_network,
+        );
         let publisher: Arc<dyn Publisher> = Arc::new(FederationPublisher::new(
             db.clone(),
             urls.clone(),

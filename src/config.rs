@@ -133,10 +133,8 @@ impl Config {
             raw.protocol = Some(v);
         }
         if let Some(v) = var("ROADIE_DANGER_ALLOW_PRIVATE_NETWORK") {
-            raw.danger_allow_private_network = Some(parse_bool(
-                "ROADIE_DANGER_ALLOW_PRIVATE_NETWORK",
-                &v,
-            )?);
+            raw.danger_allow_private_network =
+                Some(parse_bool("ROADIE_DANGER_ALLOW_PRIVATE_NETWORK", &v)?);
         }
         raw.validate()
     }
@@ -276,8 +274,8 @@ mod tests {
         let err = Config::from_sources(None, &env(&[("ROADIE_DOMAIN", "https://x.example/")]))
             .unwrap_err();
         assert!(err.to_string().contains("ROADIE_DOMAIN"), "{err}");
-        let err = Config::from_sources(None, &env(&[("ROADIE_DATABASE_URL", "mysql://x")]))
-            .unwrap_err();
+        let err =
+            Config::from_sources(None, &env(&[("ROADIE_DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("ROADIE_DATABASE_URL"), "{err}");
         let err = Config::from_sources(
             None,

@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use roadie::{config::Config, db::Db, domain, AppState};
 
 #[derive(Parser)]
-#[command(name = "roadie", version, about = "A federated ActivityPub server for artists")]
+#[command(
+    name = "roadie",
+    version,
+    about = "A federated ActivityPub server for artists"
+)]
 struct Cli {
     /// Optional TOML configuration file; environment variables override it.
     #[arg(long, global = true, value_name = "FILE")]
@@ -75,7 +79,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("roadie: cannot start the async runtime: {e}");
@@ -108,7 +115,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     let username = domain::artists::Username::parse(&username)?;
                     let artist = domain::artists::create(&db, &username, &name).await?;
                     println!("created artist @{}@{}", artist.username, config.domain);
-                    println!("create an API token with: roadie admin token create {}", artist.username);
+                    println!(
+                        "create an API token with: roadie admin token create {}",
+                        artist.username
+                    );
                 }
                 AdminCommand::Token {
                     command: TokenCommand::Create { username },

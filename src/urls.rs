@@ -80,7 +80,10 @@ impl Urls {
     /// The local username an actor URL names (`/users/NAME` or `/@NAME`), if it is ours.
     pub fn username_of(&self, url: &Url) -> Option<String> {
         let base = self.base();
-        if url.scheme() != base.scheme() || url.host_str() != base.host_str() || url.port() != base.port() {
+        if url.scheme() != base.scheme()
+            || url.host_str() != base.host_str()
+            || url.port() != base.port()
+        {
             return None;
         }
         let path = url.path();
@@ -96,6 +99,7 @@ impl Urls {
     /// True when the URL is on this instance.
     pub fn is_local(&self, url: &Url) -> bool {
         let base = self.base();
-        url.host_str() == base.host_str() && url.port_or_known_default() == base.port_or_known_default()
+        url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default()
     }
 }

@@ -1,1 +1,12 @@
+//! Roadie's integration tests: one binary, one module per capability. Each test starts the real
+//! router on a random loopback port against a fresh SQLite file or PostgreSQL database and talks
+//! HTTP to it, with fake fediverse servers (`support::peer`) on other ports.
 
+mod support;
+
+mod api;
+mod discovery;
+mod follows;
+mod inbox_refusals;
+mod posts;
+mod startup;

@@ -87,7 +87,12 @@ pub async fn sent_payload(db: &Db, ap_id: &str) -> DbResult<Option<(String, Naiv
 
 /// Records a received activity id. Returns false when it was recorded before, so the caller
 /// skips it: the unique key makes this hold under concurrent deliveries too.
-pub async fn record_received(db: &Db, ap_id: &str, actor_ap_id: &str, kind: &str) -> DbResult<bool> {
+pub async fn record_received(
+    db: &Db,
+    ap_id: &str,
+    actor_ap_id: &str,
+    kind: &str,
+) -> DbResult<bool> {
     with_conn!(db, conn => {
         let n = diesel::insert_into(received_activities::table)
             .values((

@@ -74,7 +74,11 @@ pub async fn between(db: &Db, artist_id: i64, remote_actor_id: i64) -> DbResult<
 }
 
 /// Finds follows of one remote actor by the id of their `Follow` activity.
-pub async fn by_follow_ap_id(db: &Db, remote_actor_id: i64, follow_ap_id: &str) -> DbResult<Vec<FollowRow>> {
+pub async fn by_follow_ap_id(
+    db: &Db,
+    remote_actor_id: i64,
+    follow_ap_id: &str,
+) -> DbResult<Vec<FollowRow>> {
     with_conn!(db, conn => Ok(follows::table
         .filter(follows::remote_actor_id.eq(remote_actor_id))
         .filter(follows::follow_ap_id.eq(follow_ap_id))

@@ -15,7 +15,11 @@ pub async fn keys(db: &Db) -> DbResult<Option<(String, String)>> {
 }
 
 /// Stores a key pair unless another process stored one first; returns whichever is stored.
-pub async fn insert_keys_once(db: &Db, public_pem: &str, private_pem: &str) -> DbResult<(String, String)> {
+pub async fn insert_keys_once(
+    db: &Db,
+    public_pem: &str,
+    private_pem: &str,
+) -> DbResult<(String, String)> {
     with_conn!(db, conn => {
         diesel::insert_into(instance_keys::table)
             .values((

@@ -178,11 +178,9 @@ impl Db {
     pub async fn migrate(&self) -> DbResult<()> {
         match self {
             Db::Sqlite(pool) => run_migrations!(pool.get().await?, SQLITE_MIGRATIONS, None),
-            Db::Pg(pool) => run_migrations!(
-                pool.get().await?,
-                PG_MIGRATIONS,
-                Some(PG_MIGRATION_LOCK)
-            ),
+            Db::Pg(pool) => {
+                run_migrations!(pool.get().await?, PG_MIGRATIONS, Some(PG_MIGRATION_LOCK))
+            }
         }
     }
 
@@ -194,7 +192,6 @@ impl Db {
         }
     }
 }
-
 
 /// The current time as stored in the database: UTC, without zone, to the microsecond.
 pub fn now() -> chrono::NaiveDateTime {

@@ -32,14 +32,21 @@ impl Username {
 }
 
 /// Creates a local artist with a fresh RSA-2048 key pair.
-pub async fn create(db: &Db, username: &Username, display_name: &str) -> Result<Artist, DomainError> {
+pub async fn create(
+    db: &Db,
+    username: &Username,
+    display_name: &str,
+) -> Result<Artist, DomainError> {
     let display_name = display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > 100 {
         return Err(DomainError::Invalid(
             "display name must be 1-100 characters".to_owned(),
         ));
     }
-    if db::artists::by_username(db, username.as_str()).await?.is_some() {
+    if db::artists::by_username(db, username.as_str())
+        .await?
+        .is_some()
+    {
         return Err(DomainError::Conflict(format!(
             "artist {} already exists",
             username.as_str()

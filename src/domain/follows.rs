@@ -53,19 +53,33 @@ pub async fn undo(
 }
 
 /// Approves a pending request of one of the artist's followers and sends `Accept`.
-pub async fn approve(db: &Db, publisher: &dyn Publisher, artist: &Artist, follow_id: i64) -> Result<(), DomainError> {
+pub async fn approve(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    follow_id: i64,
+) -> Result<(), DomainError> {
     let (follow, follower) = pending_of(db, artist, follow_id).await?;
     if db::follows::accept(db, follow.id).await? {
-        publisher.follow_accepted(artist, &follow, &follower).await?;
+        publisher
+            .follow_accepted(artist, &follow, &follower)
+            .await?;
     }
     Ok(())
 }
 
 /// Rejects a pending request and sends `Reject`.
-pub async fn reject(db: &Db, publisher: &dyn Publisher, artist: &Artist, follow_id: i64) -> Result<(), DomainError> {
+pub async fn reject(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    follow_id: i64,
+) -> Result<(), DomainError> {
     let (follow, follower) = pending_of(db, artist, follow_id).await?;
     if db::follows::delete(db, follow.id).await? {
-        publisher.follow_rejected(artist, &follow, &follower).await?;
+        publisher
+            .follow_rejected(artist, &follow, &follower)
+            .await?;
     }
     Ok(())
 }

@@ -7,7 +7,9 @@ pub mod posts;
 
 use async_trait::async_trait;
 
-use crate::db::{artists::Artist, follows::FollowRow, posts::PostRow, remote_actors::RemoteActorRow, DbError};
+use crate::db::{
+    artists::Artist, follows::FollowRow, posts::PostRow, remote_actors::RemoteActorRow, DbError,
+};
 
 /// What can go wrong in a domain rule; the HTTP layer maps each kind to one status.
 #[derive(Debug, thiserror::Error)]

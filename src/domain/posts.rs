@@ -4,7 +4,9 @@ use super::{DomainError, Publisher};
 use crate::db::{self, artists::Artist, posts::PostRow, Db};
 
 /// Who may see a post, in Mastodon's terms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     /// Everyone; listed in public timelines.
@@ -39,7 +41,8 @@ pub const MAX_POST_CHARS: usize = 5000;
 
 /// Renders Markdown to HTML that is safe to show anywhere: only formatting and links survive.
 pub fn render_markdown(source: &str) -> String {
-    let parser = pulldown_cmark::Parser::new_ext(source, pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    let parser =
+        pulldown_cmark::Parser::new_ext(source, pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, parser);
     sanitize_html(&html)
@@ -49,8 +52,26 @@ pub fn render_markdown(source: &str) -> String {
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .tags(maplit_set(&[
-            "p", "br", "a", "strong", "em", "b", "i", "del", "s", "ul", "ol", "li", "blockquote",
-            "code", "pre", "h1", "h2", "h3", "h4", "span",
+            "p",
+            "br",
+            "a",
+            "strong",
+            "em",
+            "b",
+            "i",
+            "del",
+            "s",
+            "ul",
+            "ol",
+            "li",
+            "blockquote",
+            "code",
+            "pre",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "span",
         ]))
         .url_schemes(maplit_set(&["http", "https", "mailto"]))
         .link_rel(Some("nofollow noopener noreferrer"))
@@ -83,7 +104,9 @@ pub async fn create(
     }
     let html = render_markdown(content);
     if html.is_empty() {
-        return Err(DomainError::Invalid("content has no visible text".to_owned()));
+        return Err(DomainError::Invalid(
+            "content has no visible text".to_owned(),
+        ));
     }
     let post = db::posts::insert(db, artist.id, content, &html, visibility.as_str()).await?;
     publisher.post_created(artist, &post).await?;
@@ -91,7 +114,12 @@ pub async fn create(
 }
 
 /// Deletes one of the artist's posts and tells followers.
-pub async fn delete(db: &Db, publisher: &dyn Publisher, artist: &Artist, post_id: i64) -> Result<(), DomainError> {
+pub async fn delete(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    post_id: i64,
+) -> Result<(), DomainError> {
     let post = db::posts::by_id(db, post_id)
         .await?
         .filter(|p| p.artist_id == artist.id)
@@ -111,10 +139,17 @@ mod tests {
 
     #[test]
     fn markdown_is_rendered_and_sanitised() {
-        let html = render_markdown("**New album** out now: <script>alert(1)</script> [listen](https://x.example/a)");
+        let html = render_markdown(
+            "**New album** out now: <script>alert(1)</script> [listen](https://x.example/a)",
+        );
         assert!(html.contains("<strong>New album</strong>"), "{html}");
         assert!(!html.contains("<script"), "{html}");
-        assert!(html.contains(r#"<a href="https://x.example/a" rel="nofollow noopener noreferrer">listen</a>"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<a href="https://x.example/a" rel="nofollow noopener noreferrer">listen</a>"#
+            ),
+            "{html}"
+        );
         let html = render_markdown("[x](javascript:alert(1)) <img src=x onerror=alert(1)>");
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("onerror"), "{html}");

@@ -121,7 +121,9 @@ mod tests {
             assert!(check_destination(&url, false).is_err(), "{bad}");
         }
         assert!(check_destination(&Url::parse("https://93.184.216.34/").unwrap(), false).is_ok());
-        assert!(check_destination(&Url::parse("https://mastodon.example/").unwrap(), false).is_ok());
+        assert!(
+            check_destination(&Url::parse("https://mastodon.example/").unwrap(), false).is_ok()
+        );
         assert!(check_destination(&Url::parse("http://127.0.0.1/").unwrap(), true).is_ok());
     }
 }

@@ -1,7 +1,10 @@
 //! The instance actor (`Application` at `/actor`): it signs Roadie's own GET requests, for
 //! servers that require signed fetches ("authorized fetch").
 
-use activitypub_federation::{config::Data, traits::{Actor, Object}};
+use activitypub_federation::{
+    config::Data,
+    traits::{Actor, Object},
+};
 use async_trait::async_trait;
 use url::Url;
 
@@ -32,11 +35,22 @@ impl Object for InstanceActor {
     async fn into_json(self, _data: &Data<Ctx>) -> Result<serde_json::Value, FederationError> {
         Err(FederationError::NotFound("instance actor document"))
     }
-    async fn verify(_json: &serde_json::Value, _expected: &Url, _data: &Data<Ctx>) -> Result<(), FederationError> {
-        Err(FederationError::Forbidden("the instance actor is never received".to_owned()))
+    async fn verify(
+        _json: &serde_json::Value,
+        _expected: &Url,
+        _data: &Data<Ctx>,
+    ) -> Result<(), FederationError> {
+        Err(FederationError::Forbidden(
+            "the instance actor is never received".to_owned(),
+        ))
     }
-    async fn from_json(_json: serde_json::Value, _data: &Data<Ctx>) -> Result<Self, FederationError> {
-        Err(FederationError::Forbidden("the instance actor is never received".to_owned()))
+    async fn from_json(
+        _json: serde_json::Value,
+        _data: &Data<Ctx>,
+    ) -> Result<Self, FederationError> {
+        Err(FederationError::Forbidden(
+            "the instance actor is never received".to_owned(),
+        ))
     }
 }
 

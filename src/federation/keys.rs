@@ -54,7 +54,9 @@ fn pem_decode(pem: &str) -> Result<(String, Vec<u8>), KeyError> {
         .find("-----BEGIN ")
         .ok_or(KeyError::Invalid("no PEM header"))?;
     let rest = &pem[start + 11..];
-    let label_end = rest.find("-----").ok_or(KeyError::Invalid("bad PEM header"))?;
+    let label_end = rest
+        .find("-----")
+        .ok_or(KeyError::Invalid("bad PEM header"))?;
     let label = rest[..label_end].to_owned();
     let body_and_end = &rest[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
@@ -103,7 +105,12 @@ impl SigningKey {
     pub fn sign_base64(&self, message: &[u8]) -> Result<String, KeyError> {
         let mut signature = vec![0; self.pair.public_modulus_len()];
         self.pair
-            .sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &self.rng,
+                message,
+                &mut signature,
+            )
             .map_err(|_| KeyError::Sign)?;
         Ok(BASE64.encode(signature))
     }
@@ -146,7 +153,9 @@ mod tests {
     fn generated_keys_sign_and_verify() {
         let pair = generate_rsa_2048().unwrap();
         assert!(pair.public_pem.starts_with("-----BEGIN PUBLIC KEY-----\n"));
-        assert!(pair.private_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert!(pair
+            .private_pem
+            .starts_with("-----BEGIN PRIVATE KEY-----\n"));
         let signer = SigningKey::from_pem(&pair.private_pem).unwrap();
         let verifier = VerifyingKey::from_pem(&pair.public_pem).unwrap();
         let sig = signer.sign_base64(b"hello").unwrap();
@@ -158,7 +167,13 @@ mod tests {
     #[test]
     fn garbage_pem_is_rejected() {
         assert!(VerifyingKey::from_pem("hello").is_err());
-        assert!(VerifyingKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
-        assert!(SigningKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").is_err());
+        assert!(VerifyingKey::from_pem(
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+        )
+        .is_err());
+        assert!(SigningKey::from_pem(
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
+        )
+        .is_err());
     }
 }

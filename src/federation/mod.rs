@@ -17,4 +17,5 @@ pub use error::FederationError;
 /// The content type of every ActivityPub document Roadie serves and sends.
 pub const ACTIVITY_JSON: &str = "application/activity+json";
 /// The JSON-LD content type with the ActivityStreams profile, equally accepted.
-pub const LD_JSON_AS: &str = r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
+pub const LD_JSON_AS: &str =
+    r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;

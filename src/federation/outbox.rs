@@ -19,7 +19,10 @@ use super::{
     },
 };
 use crate::{
-    db::{self, artists::Artist, follows::FollowRow, posts::PostRow, remote_actors::RemoteActorRow, Db},
+    db::{
+        self, artists::Artist, follows::FollowRow, posts::PostRow, remote_actors::RemoteActorRow,
+        Db,
+    },
     delivery::{Delivery, Signer},
     domain::{DomainError, Publisher},
     urls::Urls,
@@ -73,21 +76,36 @@ impl FederationPublisher {
         Ok(inboxes.iter().filter_map(|i| Url::parse(i).ok()).collect())
     }
 
-    fn send<T: Serialize>(&self, artist: &Artist, activity: &Outbound<T>, inboxes: Vec<Url>) -> Result<Arc<[u8]>, DomainError> {
+    fn send<T: Serialize>(
+        &self,
+        artist: &Artist,
+        activity: &Outbound<T>,
+        inboxes: Vec<Url>,
+    ) -> Result<Arc<[u8]>, DomainError> {
         let body: Arc<[u8]> = serde_json::to_vec(&WithContext::new(activity))
             .map_err(|e| DomainError::Internal(e.to_string()))?
             .into();
         if !inboxes.is_empty() {
-            self.delivery.enqueue(self.signer(artist)?, body.clone(), inboxes);
+            self.delivery
+                .enqueue(self.signer(artist)?, body.clone(), inboxes);
         }
         Ok(body)
     }
 
-    fn follow_response(&self, kind: &'static str, artist: &Artist, follow: &FollowRow, follower: &RemoteActorRow) -> Result<(), DomainError> {
+    fn follow_response(
+        &self,
+        kind: &'static str,
+        artist: &Artist,
+        follow: &FollowRow,
+        follower: &RemoteActorRow,
+    ) -> Result<(), DomainError> {
         let actor = self.urls.actor(&artist.username);
-        let follower_id = Url::parse(&follower.ap_id).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let follow_id = Url::parse(&follow.follow_ap_id).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let inbox = Url::parse(&follower.inbox).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let follower_id =
+            Url::parse(&follower.ap_id).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let follow_id =
+            Url::parse(&follow.follow_ap_id).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let inbox =
+            Url::parse(&follower.inbox).map_err(|e| DomainError::Internal(e.to_string()))?;
         let activity = Outbound {
             kind,
             id: self.urls.new_activity(),
@@ -169,11 +187,21 @@ impl Publisher for FederationPublisher {
         Ok(())
     }
 
-    async fn follow_accepted(&self, artist: &Artist, follow: &FollowRow, follower: &RemoteActorRow) -> Result<(), DomainError> {
+    async fn follow_accepted(
+        &self,
+        artist: &Artist,
+        follow: &FollowRow,
+        follower: &RemoteActorRow,
+    ) -> Result<(), DomainError> {
         self.follow_response("Accept", artist, follow, follower)
     }
 
-    async fn follow_rejected(&self, artist: &Artist, follow: &FollowRow, follower: &RemoteActorRow) -> Result<(), DomainError> {
+    async fn follow_rejected(
+        &self,
+        artist: &Artist,
+        follow: &FollowRow,
+        follower: &RemoteActorRow,
+    ) -> Result<(), DomainError> {
         self.follow_response("Reject", artist, follow, follower)
     }
 }

@@ -16,7 +16,10 @@ use super::{
 };
 use crate::{
     app::Ctx,
-    db::{self, remote_actors::{NewRemoteActor, RemoteActorRow}},
+    db::{
+        self,
+        remote_actors::{NewRemoteActor, RemoteActorRow},
+    },
 };
 
 /// A cached remote actor with its parsed id.
@@ -34,7 +37,9 @@ impl RemoteActor {
 
     /// The stored actor or a fresh copy fetched over HTTP (re-fetched once a day).
     pub async fn dereference(id: &Url, data: &Data<Ctx>) -> Result<RemoteActor, FederationError> {
-        ObjectId::<RemoteActor>::from(id.clone()).dereference(data).await
+        ObjectId::<RemoteActor>::from(id.clone())
+            .dereference(data)
+            .await
     }
 
     /// Always fetches a fresh copy, e.g. when a signature fails with the cached key.
@@ -71,23 +76,38 @@ impl Object for RemoteActor {
         Err(FederationError::NotFound("local actor"))
     }
 
-    async fn verify(json: &RemoteActorJson, expected: &Url, data: &Data<Ctx>) -> Result<(), FederationError> {
+    async fn verify(
+        json: &RemoteActorJson,
+        expected: &Url,
+        data: &Data<Ctx>,
+    ) -> Result<(), FederationError> {
         if !same_origin(&json.id, expected) {
-            return Err(FederationError::Fetch("actor id is on another host".to_owned()));
+            return Err(FederationError::Fetch(
+                "actor id is on another host".to_owned(),
+            ));
         }
         if data.urls.is_local(&json.id) {
-            return Err(FederationError::Fetch("remote actor claims a local id".to_owned()));
+            return Err(FederationError::Fetch(
+                "remote actor claims a local id".to_owned(),
+            ));
         }
         if !ACTOR_TYPES.contains(&json.kind.as_str()) {
-            return Err(FederationError::Fetch(format!("{} is not an actor type", json.kind)));
+            return Err(FederationError::Fetch(format!(
+                "{} is not an actor type",
+                json.kind
+            )));
         }
         if json.public_key.owner != json.id {
-            return Err(FederationError::Fetch("public key owner is not the actor".to_owned()));
+            return Err(FederationError::Fetch(
+                "public key owner is not the actor".to_owned(),
+            ));
         }
         VerifyingKey::from_pem(&json.public_key.public_key_pem)
             .map_err(|e| FederationError::Fetch(e.to_string()))?;
         if !matches!(json.inbox.scheme(), "http" | "https") {
-            return Err(FederationError::Fetch("inbox is not an http(s) URL".to_owned()));
+            return Err(FederationError::Fetch(
+                "inbox is not an http(s) URL".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -102,7 +122,12 @@ impl Object for RemoteActor {
             .preferred_username
             .clone()
             .filter(|u| !u.is_empty())
-            .or_else(|| json.id.path_segments().and_then(|mut s| s.next_back()).map(str::to_owned))
+            .or_else(|| {
+                json.id
+                    .path_segments()
+                    .and_then(|mut s| s.next_back())
+                    .map(str::to_owned)
+            })
             .unwrap_or_default();
         let url = match &json.url {
             Some(serde_json::Value::String(s)) => Some(s.clone()),

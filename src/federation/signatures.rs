@@ -78,7 +78,9 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureParams, SignatureE
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let mut rest = value.trim();
     while !rest.is_empty() {
-        let eq = rest.find('=').ok_or(SignatureError::Malformed("field without value"))?;
+        let eq = rest
+            .find('=')
+            .ok_or(SignatureError::Malformed("field without value"))?;
         let name = rest[..eq].trim().to_ascii_lowercase();
         let after = rest[eq + 1..].trim_start();
         let (val, remaining) = if let Some(quoted) = after.strip_prefix('"') {
@@ -99,7 +101,10 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureParams, SignatureE
     let number = |name: &str| -> Result<Option<u64>, SignatureError> {
         fields
             .get(name)
-            .map(|v| v.parse().map_err(|_| SignatureError::Malformed("bad timestamp")))
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| SignatureError::Malformed("bad timestamp"))
+            })
             .transpose()
     };
     Ok(SignatureParams {
@@ -111,7 +116,11 @@ pub fn parse_signature_header(value: &str) -> Result<SignatureParams, SignatureE
         // draft-cavage: without `headers`, only `(created)` is signed.
         headers: fields
             .get("headers")
-            .map(|h| h.split_whitespace().map(|s| s.to_ascii_lowercase()).collect())
+            .map(|h| {
+                h.split_whitespace()
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect()
+            })
             .unwrap_or_else(|| vec!["(created)".to_owned()]),
         signature: fields
             .get("signature")
@@ -196,7 +205,11 @@ pub fn check_request(
     }
     if covers("(created)") {
         let created = params.created.ok_or(SignatureError::BadDate)?;
-        check_window(SystemTime::UNIX_EPOCH + Duration::from_secs(created), now, window)?;
+        check_window(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(created),
+            now,
+            window,
+        )?;
     }
     if let Some(expires) = params.expires {
         if SystemTime::UNIX_EPOCH + Duration::from_secs(expires) < now {
@@ -211,7 +224,8 @@ pub fn check_request(
         }
     }
 
-    let key_id = Url::parse(&params.key_id).map_err(|_| SignatureError::Malformed("keyId is not a URL"))?;
+    let key_id =
+        Url::parse(&params.key_id).map_err(|_| SignatureError::Malformed("keyId is not a URL"))?;
 
     // The signing string itself is built by http-signature-normalization from the headers.
     let mut map = BTreeMap::new();
@@ -344,8 +358,15 @@ mod tests {
         let key = SigningKey::from_pem(&pair.private_pem).unwrap();
         let url = Url::parse("https://music.example/inbox").unwrap();
         let mut map = HeaderMap::new();
-        for (name, value) in
-            sign_request(&key, "https://a.example/u#k", &Method::POST, &url, Some(body), now).unwrap()
+        for (name, value) in sign_request(
+            &key,
+            "https://a.example/u#k",
+            &Method::POST,
+            &url,
+            Some(body),
+            now,
+        )
+        .unwrap()
         {
             map.insert(name, HeaderValue::from_str(&value).unwrap());
         }
@@ -380,8 +401,16 @@ mod tests {
             check(&headers, body, now - 2 * HOUR, "music.example").unwrap_err(),
             SignatureError::FromFuture
         );
-        let ok = check_request(&Method::POST, "/other", &headers, Some(body), "music.example", now, WINDOW)
-            .unwrap();
+        let ok = check_request(
+            &Method::POST,
+            "/other",
+            &headers,
+            Some(body),
+            "music.example",
+            now,
+            WINDOW,
+        )
+        .unwrap();
         assert_eq!(ok.verify(&key).unwrap_err(), SignatureError::Invalid);
     }
 }

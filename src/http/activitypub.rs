@@ -33,11 +33,18 @@ async fn artist(state: &AppState, username: &str) -> Result<Artist, AppError> {
 }
 
 /// `GET /users/{username}` and `GET /@{username}`
-pub async fn actor(State(state): State<AppState>, Path(username): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn actor(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let username = username.strip_prefix('@').unwrap_or(&username);
     let artist = artist(&state, username).await?;
     if wants_activitypub(&headers) {
-        Ok(activity_json(StatusCode::OK, objects::artist_actor(&artist, &state.urls)))
+        Ok(activity_json(
+            StatusCode::OK,
+            objects::artist_actor(&artist, &state.urls),
+        ))
     } else {
         pages::profile(&state, &artist).await
     }
@@ -47,7 +54,11 @@ pub async fn actor(State(state): State<AppState>, Path(username): Path<String>, 
 pub async fn instance_actor(State(state): State<AppState>) -> Response {
     activity_json(
         StatusCode::OK,
-        objects::instance_actor(&state.urls, &state.config.domain, &state.instance_public_key),
+        objects::instance_actor(
+            &state.urls,
+            &state.config.domain,
+            &state.instance_public_key,
+        ),
     )
 }
 
@@ -58,7 +69,11 @@ pub struct PageQuery {
 }
 
 /// `GET /users/{username}/outbox`: the collection, or one page of it with `?page=true`.
-pub async fn outbox(State(state): State<AppState>, Path(username): Path<String>, Query(q): Query<PageQuery>) -> Result<Response, AppError> {
+pub async fn outbox(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
     let id = state.urls.outbox(&artist.username);
     if q.page != Some(true) {
@@ -76,7 +91,8 @@ pub async fn outbox(State(state): State<AppState>, Path(username): Path<String>,
             },
         ));
     }
-    let rows = db::activities::listed_page(&state.db, artist.id, q.max_id, OUTBOX_PAGE_SIZE).await?;
+    let rows =
+        db::activities::listed_page(&state.db, artist.id, q.max_id, OUTBOX_PAGE_SIZE).await?;
     let next = (rows.len() as i64 == OUTBOX_PAGE_SIZE)
         .then(|| rows.last().map(|(row_id, _)| *row_id))
         .flatten()
@@ -114,7 +130,10 @@ pub async fn outbox(State(state): State<AppState>, Path(username): Path<String>,
 }
 
 /// `GET /users/{username}/followers`: the count only; who follows an artist is not published.
-pub async fn followers(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response, AppError> {
+pub async fn followers(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
     let total = db::follows::count_accepted(&state.db, artist.id).await?;
     Ok(activity_json(
@@ -130,13 +149,19 @@ pub async fn followers(State(state): State<AppState>, Path(username): Path<Strin
 }
 
 /// `GET /users/{username}/following`: artists on Roadie follow nobody (yet).
-pub async fn following(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response, AppError> {
+pub async fn following(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
     Ok(empty_collection(state.urls.following(&artist.username)))
 }
 
 /// `GET /users/{username}/collections/featured`: pinned objects (none yet).
-pub async fn featured(State(state): State<AppState>, Path(username): Path<String>) -> Result<Response, AppError> {
+pub async fn featured(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
     Ok(empty_collection(state.urls.featured(&artist.username)))
 }
@@ -156,7 +181,11 @@ fn empty_collection(id: url::Url) -> Response {
 
 /// `GET /users/{username}/posts/{id}`: the `Note` (or its page); a deleted post is a
 /// `Tombstone` with 410; followers-only posts are not served.
-pub async fn post(State(state): State<AppState>, Path((username, id)): Path<(String, i64)>, headers: HeaderMap) -> Result<Response, AppError> {
+pub async fn post(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
     let post = db::posts::by_id(&state.db, id)
         .await?
@@ -164,15 +193,24 @@ pub async fn post(State(state): State<AppState>, Path((username, id)): Path<(Str
         .ok_or_else(|| AppError::not_found("post"))?;
     let ap = wants_activitypub(&headers);
     match (post.deleted_at.is_some(), ap) {
-        (true, true) => Ok(activity_json(StatusCode::GONE, objects::post_tombstone(&artist, &post, &state.urls))),
+        (true, true) => Ok(activity_json(
+            StatusCode::GONE,
+            objects::post_tombstone(&artist, &post, &state.urls),
+        )),
         (true, false) => Ok(pages::gone().into_response()),
-        (false, true) => Ok(activity_json(StatusCode::OK, objects::post_note(&artist, &post, &state.urls))),
+        (false, true) => Ok(activity_json(
+            StatusCode::OK,
+            objects::post_note(&artist, &post, &state.urls),
+        )),
         (false, false) => pages::post(&state, &artist, &post),
     }
 }
 
 /// `GET /users/{username}/posts/{id}/activity`: the `Create` that published a post.
-pub async fn post_activity(State(state): State<AppState>, Path((username, id)): Path<(String, i64)>) -> Result<Response, AppError> {
+pub async fn post_activity(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
     let ap_id = state.urls.post_activity(&artist.username, id);
     let post = db::posts::by_id(&state.db, id)
@@ -185,5 +223,8 @@ pub async fn post_activity(State(state): State<AppState>, Path((username, id)): 
     let (payload, _) = db::activities::sent_payload(&state.db, ap_id.as_str())
         .await?
         .ok_or_else(|| AppError::not_found("activity"))?;
-    Ok(super::negotiation::activity_json_raw(StatusCode::OK, payload))
+    Ok(super::negotiation::activity_json_raw(
+        StatusCode::OK,
+        payload,
+    ))
 }

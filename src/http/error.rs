@@ -124,7 +124,9 @@ impl From<JsonRejection> for AppError {
         match r {
             JsonRejection::JsonDataError(e) => AppError::Unprocessable(e.body_text()),
             JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(e.body_text()),
-            JsonRejection::MissingJsonContentType(e) => AppError::UnsupportedMediaType(e.body_text()),
+            JsonRejection::MissingJsonContentType(e) => {
+                AppError::UnsupportedMediaType(e.body_text())
+            }
             JsonRejection::BytesRejection(e) => e.into(),
             other => AppError::BadRequest(other.body_text()),
         }

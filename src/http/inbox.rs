@@ -41,7 +41,13 @@ pub async fn artist_inbox(
     receive(&state, method, uri, headers, body).await
 }
 
-async fn receive(state: &AppState, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Result<StatusCode, AppError> {
+async fn receive(
+    state: &AppState,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
     let path_and_query = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())

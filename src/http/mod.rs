@@ -36,9 +36,15 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{username}/outbox", get(activitypub::outbox))
         .route("/users/{username}/followers", get(activitypub::followers))
         .route("/users/{username}/following", get(activitypub::following))
-        .route("/users/{username}/collections/featured", get(activitypub::featured))
+        .route(
+            "/users/{username}/collections/featured",
+            get(activitypub::featured),
+        )
         .route("/users/{username}/posts/{id}", get(activitypub::post))
-        .route("/users/{username}/posts/{id}/activity", get(activitypub::post_activity))
+        .route(
+            "/users/{username}/posts/{id}/activity",
+            get(activitypub::post_activity),
+        )
         .merge(api::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -53,7 +59,9 @@ async fn profile_shortcut(
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, error::AppError> {
     match handle.strip_prefix('@') {
-        Some(username) => activitypub::actor(state, axum::extract::Path(username.to_owned()), headers).await,
+        Some(username) => {
+            activitypub::actor(state, axum::extract::Path(username.to_owned()), headers).await
+        }
         None => Err(error::AppError::not_found("page")),
     }
 }

@@ -27,7 +27,10 @@ pub fn activity_json<T: Serialize>(status: StatusCode, document: T) -> Response 
         Ok(body) => (
             status,
             [
-                (header::CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON)),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(ACTIVITY_JSON),
+                ),
                 (header::VARY, HeaderValue::from_static("Accept")),
             ],
             body,
@@ -45,7 +48,10 @@ pub fn activity_json_raw(status: StatusCode, body: String) -> Response {
     (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(ACTIVITY_JSON),
+            ),
             (header::VARY, HeaderValue::from_static("Accept")),
         ],
         body,
@@ -61,14 +67,22 @@ mod tests {
     fn recognises_activitypub_accept_headers() {
         let mut h = HeaderMap::new();
         assert!(!wants_activitypub(&h));
-        h.insert(header::ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml"),
+        );
         assert!(!wants_activitypub(&h));
         h.insert(
             header::ACCEPT,
-            HeaderValue::from_static(r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#),
+            HeaderValue::from_static(
+                r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#,
+            ),
         );
         assert!(wants_activitypub(&h));
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/activity+json, application/ld+json"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/activity+json, application/ld+json"),
+        );
         assert!(wants_activitypub(&h));
     }
 }

@@ -64,7 +64,10 @@ fn handle(state: &AppState, artist: &Artist) -> String {
 
 fn times(at: chrono::NaiveDateTime) -> (String, String) {
     let at = at.and_utc();
-    (at.to_rfc3339(), at.format("%-d %b %Y, %H:%M UTC").to_string())
+    (
+        at.to_rfc3339(),
+        at.format("%-d %b %Y, %H:%M UTC").to_string(),
+    )
 }
 
 /// The artist's public profile.

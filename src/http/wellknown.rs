@@ -69,7 +69,10 @@ fn parse_resource(state: &AppState, resource: &str) -> Result<Resource, AppError
 }
 
 /// `GET /.well-known/webfinger?resource=…`
-pub async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQuery>) -> Result<Response, AppError> {
+pub async fn webfinger(
+    State(state): State<AppState>,
+    Query(q): Query<WebfingerQuery>,
+) -> Result<Response, AppError> {
     let resource = q
         .resource
         .ok_or_else(|| AppError::BadRequest("resource parameter is required".to_owned()))?;
@@ -114,8 +117,14 @@ pub async fn webfinger(State(state): State<AppState>, Query(q): Query<WebfingerQ
     };
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/jrd+json")),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/jrd+json"),
+            ),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
         ],
         Json(doc),
     )
@@ -128,7 +137,14 @@ pub async fn host_meta(State(state): State<AppState>) -> Response {
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
     );
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/xrd+xml; charset=utf-8"))], xml).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xrd+xml; charset=utf-8"),
+        )],
+        xml,
+    )
+        .into_response()
 }
 
 /// `GET /.well-known/nodeinfo`

@@ -10,10 +10,16 @@ use crate::{
     federation::{protocol::activities::Delete, remote_actor::RemoteActor, FederationError},
 };
 
-pub async fn receive(data: &Data<Ctx>, actor: &RemoteActor, value: Value) -> Result<(), FederationError> {
+pub async fn receive(
+    data: &Data<Ctx>,
+    actor: &RemoteActor,
+    value: Value,
+) -> Result<(), FederationError> {
     let delete: Delete = parse(value)?;
     if delete.actor.0 != actor.id {
-        return Err(FederationError::Forbidden("actor may only delete its own objects".to_owned()));
+        return Err(FederationError::Forbidden(
+            "actor may only delete its own objects".to_owned(),
+        ));
     }
     if delete.object.0 == actor.id {
         let removed = follows::actor_deleted(&data.db, &actor.row).await?;

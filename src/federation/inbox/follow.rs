@@ -11,10 +11,16 @@ use crate::{
     federation::{protocol::activities::Follow, remote_actor::RemoteActor, FederationError},
 };
 
-pub async fn receive(data: &Data<Ctx>, actor: &RemoteActor, value: Value) -> Result<(), FederationError> {
+pub async fn receive(
+    data: &Data<Ctx>,
+    actor: &RemoteActor,
+    value: Value,
+) -> Result<(), FederationError> {
     let follow: Follow = parse(value)?;
     if follow.actor.0 != actor.id {
-        return Err(FederationError::Forbidden("actor may only follow for itself".to_owned()));
+        return Err(FederationError::Forbidden(
+            "actor may only follow for itself".to_owned(),
+        ));
     }
     let username = data
         .urls
@@ -23,7 +29,14 @@ pub async fn receive(data: &Data<Ctx>, actor: &RemoteActor, value: Value) -> Res
     let artist = db::artists::by_username(&data.db, &username)
         .await?
         .ok_or(FederationError::NotFound("artist"))?;
-    let outcome = follows::request(&data.db, data.publisher.as_ref(), &artist, &actor.row, follow.id.as_str()).await?;
+    let outcome = follows::request(
+        &data.db,
+        data.publisher.as_ref(),
+        &artist,
+        &actor.row,
+        follow.id.as_str(),
+    )
+    .await?;
     tracing::info!(artist = %artist.username, follower = %actor.id, ?outcome, "follow request");
     Ok(())
 }

@@ -58,12 +58,21 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
         ));
     }
     if data.urls.is_local(&actor_id) {
-        return Err(FederationError::Forbidden("local actors do not post to the inbox".to_owned()));
+        return Err(FederationError::Forbidden(
+            "local actors do not post to the inbox".to_owned(),
+        ));
     }
 
     let actor = verified_actor(data, &actor_id, &checked).await?;
 
-    if !db::activities::record_received(&data.db, envelope.id.as_str(), actor.id.as_str(), &envelope.kind).await? {
+    if !db::activities::record_received(
+        &data.db,
+        envelope.id.as_str(),
+        actor.id.as_str(),
+        &envelope.kind,
+    )
+    .await?
+    {
         tracing::debug!(id = %envelope.id, "activity already received");
         return Ok(());
     }
@@ -106,15 +115,20 @@ async fn verified_actor(
     Ok(fresh)
 }
 
-fn verify_with(actor: &RemoteActor, checked: &signatures::CheckedRequest) -> Result<(), SignatureError> {
+fn verify_with(
+    actor: &RemoteActor,
+    checked: &signatures::CheckedRequest,
+) -> Result<(), SignatureError> {
     if actor.row.public_key_id != checked.key_id.as_str() {
         return Err(SignatureError::WrongKeyOwner);
     }
-    let key = VerifyingKey::from_pem(&actor.row.public_key_pem).map_err(|_| SignatureError::Invalid)?;
+    let key =
+        VerifyingKey::from_pem(&actor.row.public_key_pem).map_err(|_| SignatureError::Invalid)?;
     checked.verify(&key)
 }
 
 /// Parses the activity as its own type, answering 400 when the shape is wrong.
 fn parse<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FederationError> {
-    serde_json::from_value(value).map_err(|e| FederationError::BadRequest(format!("malformed activity: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| FederationError::BadRequest(format!("malformed activity: {e}")))
 }

@@ -73,5 +73,7 @@ impl<'de> Deserialize<'de> for ObjectRef {
 
 /// True when two URLs are on the same host (and port).
 pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }

@@ -15,12 +15,16 @@ impl FromRequestParts<AppState> for ApiArtist {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".to_owned()))?;
+            .ok_or_else(|| {
+                AppError::Unauthorized("an Authorization: Bearer token is required".to_owned())
+            })?;
         let token = header
             .strip_prefix("Bearer ")
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::Unauthorized("an Authorization: Bearer token is required".to_owned()))?;
+            .ok_or_else(|| {
+                AppError::Unauthorized("an Authorization: Bearer token is required".to_owned())
+            })?;
         domain::artists::by_token(&state.db, token)
             .await?
             .map(ApiArtist)

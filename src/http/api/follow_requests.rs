@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::ApiArtist;
 use crate::{
-    db,
-    domain,
+    db, domain,
     http::error::{AppError, ErrorBody},
     AppState,
 };
@@ -34,7 +33,10 @@ pub struct FollowRequestView {
     security(("bearer" = [])),
     responses((status = 200, description = "Pending requests", body = [FollowRequestView]))
 )]
-pub async fn list(State(state): State<AppState>, ApiArtist(artist): ApiArtist) -> Result<Json<Vec<FollowRequestView>>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+) -> Result<Json<Vec<FollowRequestView>>, AppError> {
     let pending = db::follows::pending(&state.db, artist.id).await?;
     Ok(Json(
         pending
@@ -60,7 +62,11 @@ pub async fn list(State(state): State<AppState>, ApiArtist(artist): ApiArtist) -
         (status = 404, description = "No such pending request", body = ErrorBody),
     )
 )]
-pub async fn authorize(State(state): State<AppState>, ApiArtist(artist): ApiArtist, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+pub async fn authorize(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     domain::follows::approve(&state.db, state.publisher.as_ref(), &artist, id).await?;
     Ok(Json(serde_json::json!({})))
 }
@@ -75,7 +81,11 @@ pub async fn authorize(State(state): State<AppState>, ApiArtist(artist): ApiArti
         (status = 404, description = "No such pending request", body = ErrorBody),
     )
 )]
-pub async fn reject(State(state): State<AppState>, ApiArtist(artist): ApiArtist, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, AppError> {
+pub async fn reject(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, AppError> {
     domain::follows::reject(&state.db, state.publisher.as_ref(), &artist, id).await?;
     Ok(Json(serde_json::json!({})))
 }

@@ -7,7 +7,10 @@ pub mod json;
 pub mod posts;
 pub mod profile;
 
-use axum::{routing::{get, post}, Json, Router};
+use axum::{
+    routing::{get, post},
+    Json, Router,
+};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi,
@@ -55,9 +58,21 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/posts", post(posts::create_post))
-        .route("/api/v1/posts/{id}", get(posts::get_post).delete(posts::delete_post))
+        .route(
+            "/api/v1/posts/{id}",
+            get(posts::get_post).delete(posts::delete_post),
+        )
         .route("/api/v1/follow_requests", get(follow_requests::list))
-        .route("/api/v1/follow_requests/{id}/authorize", post(follow_requests::authorize))
-        .route("/api/v1/follow_requests/{id}/reject", post(follow_requests::reject))
-        .route("/api/v1/profile", get(profile::get_profile).patch(profile::update_profile))
+        .route(
+            "/api/v1/follow_requests/{id}/authorize",
+            post(follow_requests::authorize),
+        )
+        .route(
+            "/api/v1/follow_requests/{id}/reject",
+            post(follow_requests::reject),
+        )
+        .route(
+            "/api/v1/profile",
+            get(profile::get_profile).patch(profile::update_profile),
+        )
 }

@@ -72,8 +72,18 @@ pub async fn create_post(
     ApiArtist(artist): ApiArtist,
     ApiJson(body): ApiJson<NewPost>,
 ) -> Result<(StatusCode, axum::Json<PostView>), AppError> {
-    let post = domain::posts::create(&state.db, state.publisher.as_ref(), &artist, &body.content, body.visibility).await?;
-    Ok((StatusCode::CREATED, axum::Json(PostView::new(&state, &artist, post))))
+    let post = domain::posts::create(
+        &state.db,
+        state.publisher.as_ref(),
+        &artist,
+        &body.content,
+        body.visibility,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PostView::new(&state, &artist, post)),
+    ))
 }
 
 /// One of the artist's posts.

@@ -45,7 +45,10 @@ async fn view(state: &AppState, artist: &Artist) -> Result<ProfileView, AppError
     security(("bearer" = [])),
     responses((status = 200, description = "The profile", body = ProfileView))
 )]
-pub async fn get_profile(State(state): State<AppState>, ApiArtist(artist): ApiArtist) -> Result<Json<ProfileView>, AppError> {
+pub async fn get_profile(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+) -> Result<Json<ProfileView>, AppError> {
     Ok(Json(view(&state, &artist).await?))
 }
 

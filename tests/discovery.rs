@@ -1,0 +1,212 @@
+//! A fediverse server finds an artist: WebFinger, host-meta, NodeInfo, the actor document.
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp};
+
+on_both_backends! {
+    webfinger_and_actor,
+    discovery_documents,
+}
+
+async fn webfinger_and_actor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.artist_with_token("band").await;
+    let domain = &app.domain;
+
+    // By acct: and by actor URL, the same answer.
+    for resource in [
+        format!("acct:band@{domain}"),
+        app.url("/users/band"),
+        app.url("/@band"),
+    ] {
+        let res = app
+            .http
+            .get(app.webfinger_url(&resource))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{resource}");
+        assert_eq!(res.headers()["content-type"], "application/jrd+json");
+        let jrd: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(jrd["subject"], format!("acct:band@{domain}"));
+        let self_link = jrd["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "self")
+            .expect("self link");
+        assert_eq!(self_link["type"], "application/activity+json");
+        assert_eq!(self_link["href"], app.url("/users/band"));
+    }
+    for (resource, status) in [
+        (format!("acct:nobody@{domain}"), 404),
+        ("acct:band@elsewhere.example".to_owned(), 404),
+        ("acct:nonsense".to_owned(), 400),
+    ] {
+        let res = app
+            .http
+            .get(app.webfinger_url(&resource))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{resource}");
+    }
+
+    // The actor as ActivityPub JSON.
+    let (status, ctype, actor) = app.get_ap(&app.url("/users/band")).await;
+    assert_eq!(status, 200);
+    assert_eq!(ctype, "application/activity+json");
+    assert_eq!(actor["type"], "Person");
+    assert_eq!(actor["id"], app.url("/users/band"));
+    assert_eq!(actor["preferredUsername"], "band");
+    assert_eq!(actor["name"], "band (band)");
+    for (field, path) in [
+        ("inbox", "/users/band/inbox"),
+        ("outbox", "/users/band/outbox"),
+        ("followers", "/users/band/followers"),
+        ("following", "/users/band/following"),
+        ("featured", "/users/band/collections/featured"),
+        ("url", "/@band"),
+    ] {
+        assert_eq!(actor[field], app.url(path), "{field}");
+    }
+    assert_eq!(actor["endpoints"]["sharedInbox"], app.url("/inbox"));
+    assert_eq!(actor["publicKey"]["id"], app.url("/users/band#main-key"));
+    assert_eq!(actor["publicKey"]["owner"], app.url("/users/band"));
+    assert!(actor["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
+    assert_eq!(actor["manuallyApprovesFollowers"], false);
+    assert_eq!(actor["discoverable"], true);
+    assert_eq!(actor["indexable"], true);
+    assert!(actor["summary"].is_string());
+    assert!(actor["attachment"].is_array());
+    assert!(actor["@context"]
+        .to_string()
+        .contains("https://www.w3.org/ns/activitystreams"));
+
+    // The ld+json profile works too; a browser gets HTML.
+    let res = app
+        .http
+        .get(app.url("/users/band"))
+        .header(
+            "accept",
+            r#"application/ld+json; profile="https://www.w3.org/ns/activitystreams""#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/activity+json");
+    let res = app
+        .http
+        .get(app.url("/users/band"))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("band (band)"), "{html}");
+    assert!(html.contains(&format!("@band@{domain}")));
+
+    // Collections.
+    let (_, _, followers) = app.get_ap(&app.url("/users/band/followers")).await;
+    assert_eq!(followers["type"], "OrderedCollection");
+    assert_eq!(followers["totalItems"], 0);
+    let (_, _, outbox) = app.get_ap(&app.url("/users/band/outbox")).await;
+    assert_eq!(outbox["totalItems"], 0);
+    assert!(outbox["first"].is_string());
+
+    let (status, _, _) = app.get_ap(&app.url("/users/nobody")).await;
+    assert_eq!(status, 404);
+}
+
+async fn discovery_documents(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.artist_with_token("band").await;
+
+    let res = app
+        .http
+        .get(app.url("/.well-known/host-meta"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let xml = res.text().await.unwrap();
+    assert!(
+        xml.contains(&format!(
+            "template=\"{}/.well-known/webfinger?resource={{uri}}\"",
+            app.url("")
+        )),
+        "{xml}"
+    );
+
+    let links: serde_json::Value = app
+        .http
+        .get(app.url("/.well-known/nodeinfo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        links["links"][0]["rel"],
+        "http://nodeinfo.diaspora.software/ns/schema/2.1"
+    );
+    let href = links["links"][0]["href"].as_str().unwrap();
+    let nodeinfo: serde_json::Value = app
+        .http
+        .get(href)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(nodeinfo["version"], "2.1");
+    assert_eq!(nodeinfo["software"]["name"], "roadie");
+    assert_eq!(nodeinfo["protocols"][0], "activitypub");
+    assert_eq!(nodeinfo["usage"]["users"]["total"], 1);
+
+    // The instance actor, for signed fetches.
+    let (status, _, actor) = app.get_ap(&app.url("/actor")).await;
+    assert_eq!(status, 200);
+    assert_eq!(actor["type"], "Application");
+    assert_eq!(actor["publicKey"]["id"], app.url("/actor#main-key"));
+    let res = app
+        .http
+        .get(app.webfinger_url(&format!("acct:{0}@{0}", app.domain)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The API describes itself.
+    let spec: serde_json::Value = app
+        .http
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/posts",
+        "/api/v1/posts/{id}",
+        "/api/v1/follow_requests",
+        "/api/v1/profile",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! `TestApp`: the real Roadie router on a random loopback port, on a fresh database.
+
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use roadie::{
+    config::{Config, Limits, Protocol},
+    db::{artists::Artist, Db},
+    domain, AppState,
+};
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server under test.
+pub struct TestApp {
+    /// `localhost:PORT`, the instance's domain.
+    pub domain: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    _db: DbGuard,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Removes the test database when the test ends.
+enum DbGuard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for DbGuard {
+    fn drop(&mut self) {
+        if let DbGuard::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async context; use a small runtime on its own thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
+                rt.block_on(async {
+                    let mut conn = AsyncPgConnection::establish(&admin_url).await.ok()?;
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await
+                        .ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("ROADIE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+async fn fresh_database(backend: Backend) -> (String, DbGuard) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("roadie.db").display());
+            (url, DbGuard::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let name = format!("roadie_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = AsyncPgConnection::establish(&admin_url)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL is required for the postgres tests ({admin_url}): {e}")
+                });
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+            (
+                format!("{base}/{name}"),
+                DbGuard::Postgres { admin_url, name },
+            )
+        }
+    }
+}
+
+/// Limits shrunk so retries happen in milliseconds.
+pub fn test_limits() -> Limits {
+    Limits {
+        delivery_attempts: 3,
+        delivery_retry_base: Duration::from_millis(50),
+        request_timeout: Duration::from_secs(5),
+        ..Limits::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (database_url, guard) = fresh_database(backend).await;
+        let data_dir = tempfile::tempdir().expect("temp dir").keep();
+        let config = Config {
+            domain: format!("localhost:{}", addr.port()),
+            bind: addr,
+            database_url,
+            data_dir,
+            protocol: Protocol::Http,
+            allow_private_network: true,
+            limits: test_limits(),
+        };
+        let state = AppState::build(config).await.expect("app state");
+        let server_state = state.clone();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, roadie::http::router(server_state)).await;
+        });
+        TestApp {
+            domain: format!("localhost:{}", addr.port()),
+            state,
+            http: reqwest::Client::new(),
+            _db: guard,
+            server,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// `http://localhost:PORT{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.domain, path)
+    }
+
+    /// The WebFinger URL for `resource`, query-encoded.
+    pub fn webfinger_url(&self, resource: &str) -> String {
+        url::Url::parse_with_params(
+            &self.url("/.well-known/webfinger"),
+            [("resource", resource)],
+        )
+        .expect("webfinger URL")
+        .to_string()
+    }
+
+    /// Creates an artist and an API token for it.
+    pub async fn artist_with_token(&self, username: &str) -> (Artist, String) {
+        let name = domain::artists::Username::parse(username).expect("valid username");
+        let artist = domain::artists::create(self.db(), &name, &format!("{username} (band)"))
+            .await
+            .expect("create artist");
+        let token = domain::artists::create_token(self.db(), username)
+            .await
+            .expect("token");
+        (artist, token)
+    }
+
+    /// GET with `Accept: application/activity+json`: status, content type, JSON body.
+    pub async fn get_ap(&self, url: &str) -> (u16, String, Value) {
+        let res = self
+            .http
+            .get(url)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .expect("GET");
+        let status = res.status().as_u16();
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = res.json().await.unwrap_or(Value::Null);
+        (status, ctype, body)
+    }
+
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("API request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until every queued delivery was attempted to the end.
+    pub async fn run_deliveries(&self) {
+        tokio::time::timeout(Duration::from_secs(30), self.state.delivery.wait_idle())
+            .await
+            .expect("deliveries finish within 30 s");
+    }
+
+    /// `totalItems` of an artist's followers collection, read over HTTP.
+    pub async fn follower_count(&self, username: &str) -> i64 {
+        let (status, _, body) = self
+            .get_ap(&self.url(&format!("/users/{username}/followers")))
+            .await;
+        assert_eq!(status, 200);
+        body["totalItems"].as_i64().expect("totalItems")
+    }
+}

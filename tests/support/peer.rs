@@ -1,0 +1,374 @@
+//! A fake fediverse server, written independently of Roadie's own signing code: it holds RSA
+//! keys (the `rsa` crate), serves its actors and WebFinger, signs requests exactly like Mastodon
+//! (draft-cavage, rsa-sha256, `(request-target) host date digest`), and records every POST it
+//! receives together with whether its signature verified against the sender's published key.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+    time::SystemTime,
+};
+
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode, Uri},
+    response::IntoResponse,
+    routing::{get, post},
+    Json, Router,
+};
+use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
+use rsa::{
+    pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding},
+    Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey,
+};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// Keys are slow to make in debug builds: every peer actor draws from this small pool.
+static KEYS: LazyLock<Vec<RsaPrivateKey>> = LazyLock::new(|| {
+    let mut rng = rand::thread_rng();
+    (0..3)
+        .map(|_| RsaPrivateKey::new(&mut rng, 2048).expect("generate key"))
+        .collect()
+});
+
+#[derive(Clone)]
+struct PeerActor {
+    key: RsaPrivateKey,
+    public_pem: String,
+}
+
+/// One POST the peer received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub path: String,
+    pub body: Value,
+    /// The signature verified against the key published at its `keyId`, and the digest matched.
+    pub signature_valid: bool,
+    pub key_id: String,
+}
+
+struct PeerState {
+    domain: String,
+    shared_inbox: bool,
+    actors: HashMap<String, PeerActor>,
+    received: Mutex<Vec<Received>>,
+    client: reqwest::Client,
+}
+
+/// A fake remote server on `localhost:PORT`.
+pub struct Peer {
+    pub domain: String,
+    state: Arc<PeerState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// How to sign (or mis-sign) a request the peer sends.
+#[derive(Clone, Debug)]
+pub struct SignOptions {
+    /// Components listed in `headers=`.
+    pub components: Vec<&'static str>,
+    pub date: SystemTime,
+    /// A `Host` header value other than the target's.
+    pub host: Option<String>,
+    /// Sign with this other actor's key and key id.
+    pub signer: Option<String>,
+    /// Compute the digest over this body instead of the one sent.
+    pub digest_of: Option<Vec<u8>>,
+    /// Send no signature at all.
+    pub unsigned: bool,
+}
+
+impl Default for SignOptions {
+    fn default() -> Self {
+        SignOptions {
+            components: vec!["(request-target)", "host", "date", "digest"],
+            date: SystemTime::now(),
+            host: None,
+            signer: None,
+            digest_of: None,
+            unsigned: false,
+        }
+    }
+}
+
+impl Peer {
+    /// Starts a peer hosting `actors`; with `shared_inbox` they advertise `/inbox`.
+    pub async fn start(actors: &[&str], shared_inbox: bool) -> Peer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let domain = format!("localhost:{}", addr.port());
+        let actors = actors
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let key = KEYS[i % KEYS.len()].clone();
+                let public_pem = RsaPublicKey::from(&key)
+                    .to_public_key_pem(LineEnding::LF)
+                    .expect("pem");
+                (name.to_string(), PeerActor { key, public_pem })
+            })
+            .collect();
+        let state = Arc::new(PeerState {
+            domain: domain.clone(),
+            shared_inbox,
+            actors,
+            received: Mutex::new(Vec::new()),
+            client: reqwest::Client::new(),
+        });
+        let app = Router::new()
+            .route("/users/{name}", get(actor))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox))
+            .route("/.well-known/webfinger", get(webfinger))
+            .with_state(state.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Peer {
+            domain,
+            state,
+            server,
+        }
+    }
+
+    pub fn actor_id(&self, name: &str) -> String {
+        format!("http://{}/users/{name}", self.domain)
+    }
+
+    /// Every POST received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Received activities of one `type`.
+    pub fn received_of_type(&self, kind: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.body["type"] == kind)
+            .collect()
+    }
+
+    /// A `Follow` from `actor` of `target` (an actor URL), with a fresh id.
+    pub fn follow(&self, actor: &str, target: &str) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#follows/{}", self.actor_id(actor), uuid::Uuid::new_v4()),
+            "type": "Follow",
+            "actor": self.actor_id(actor),
+            "object": target,
+        })
+    }
+
+    /// An `Undo` of `activity`, embedding it as Mastodon does.
+    pub fn undo(&self, actor: &str, activity: &Value) -> Value {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#undo/{}", self.actor_id(actor), uuid::Uuid::new_v4()),
+            "type": "Undo",
+            "actor": self.actor_id(actor),
+            "object": activity,
+        })
+    }
+
+    /// POSTs `body` to `url`, signed as `actor` the way Mastodon signs.
+    pub async fn post_signed(
+        &self,
+        actor: &str,
+        url: &str,
+        body: &[u8],
+        opts: SignOptions,
+    ) -> reqwest::Response {
+        let target = url::Url::parse(url).expect("target URL");
+        let host = match target.port() {
+            Some(p) => format!("{}:{p}", target.host_str().unwrap_or_default()),
+            None => target.host_str().unwrap_or_default().to_owned(),
+        };
+        let host = opts.host.clone().unwrap_or(host);
+        let date = httpdate::fmt_http_date(opts.date);
+        let digest = format!(
+            "SHA-256={}",
+            BASE64.encode(Sha256::digest(opts.digest_of.as_deref().unwrap_or(body)))
+        );
+        let mut req = self
+            .state
+            .client
+            .post(url)
+            .header("content-type", "application/activity+json")
+            .header("host", &host)
+            .header("date", &date)
+            .header("digest", &digest)
+            .body(body.to_vec());
+        if !opts.unsigned {
+            let signer_name = opts.signer.as_deref().unwrap_or(actor);
+            let signer = &self.state.actors[signer_name];
+            let signing_string = opts
+                .components
+                .iter()
+                .map(|c| match *c {
+                    "(request-target)" => format!("(request-target): post {}", target.path()),
+                    "host" => format!("host: {host}"),
+                    "date" => format!("date: {date}"),
+                    "digest" => format!("digest: {digest}"),
+                    other => panic!("unknown component {other}"),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let signature = signer
+                .key
+                .sign(
+                    Pkcs1v15Sign::new::<Sha256>(),
+                    &Sha256::digest(signing_string.as_bytes()),
+                )
+                .expect("sign");
+            req = req.header(
+                "signature",
+                format!(
+                    r#"keyId="{}#main-key",algorithm="rsa-sha256",headers="{}",signature="{}""#,
+                    self.actor_id(signer_name),
+                    opts.components.join(" "),
+                    BASE64.encode(signature)
+                ),
+            );
+        }
+        req.send().await.expect("POST from peer")
+    }
+
+    /// POSTs a JSON activity, correctly signed by `actor`.
+    pub async fn deliver(&self, actor: &str, url: &str, activity: &Value) -> reqwest::Response {
+        self.post_signed(
+            actor,
+            url,
+            activity.to_string().as_bytes(),
+            SignOptions::default(),
+        )
+        .await
+    }
+}
+
+async fn actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) -> impl IntoResponse {
+    let Some(actor) = state.actors.get(&name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let id = format!("http://{}/users/{name}", state.domain);
+    let mut doc = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id,
+        "type": "Person",
+        "preferredUsername": name,
+        "name": format!("Fan {name}"),
+        "inbox": format!("{id}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": actor.public_pem},
+    });
+    if state.shared_inbox {
+        doc["endpoints"] = json!({"sharedInbox": format!("http://{}/inbox", state.domain)});
+    }
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+async fn webfinger(State(state): State<Arc<PeerState>>) -> impl IntoResponse {
+    Json(json!({"subject": format!("acct:peer@{}", state.domain), "links": []}))
+}
+
+async fn inbox(
+    State(state): State<Arc<PeerState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (signature_valid, key_id) = verify(&state, "post", uri.path(), &headers, &body).await;
+    state.received.lock().unwrap().push(Received {
+        path: uri.path().to_owned(),
+        body: value,
+        signature_valid,
+        key_id,
+    });
+    StatusCode::ACCEPTED
+}
+
+/// Verifies a Mastodon-style signature by fetching the key from its `keyId`.
+async fn verify(
+    state: &PeerState,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (bool, String) {
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let sig = header("signature");
+    let fields: HashMap<String, String> = sig
+        .split("\",")
+        .filter_map(|part| part.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim_matches('"').to_owned()))
+        .collect();
+    let key_id = fields.get("keyId").cloned().unwrap_or_default();
+    let digest_ok = header("digest") == format!("SHA-256={}", BASE64.encode(Sha256::digest(body)));
+    let Some(components) = fields.get("headers") else {
+        return (false, key_id);
+    };
+    let signing_string = components
+        .split(' ')
+        .map(|c| match c {
+            "(request-target)" => format!("(request-target): {method} {path}"),
+            name => format!("{name}: {}", header(name)),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let covers_all = ["(request-target)", "host", "date", "digest"]
+        .iter()
+        .all(|c| components.split(' ').any(|x| x == *c));
+    let Ok(actor) = state
+        .client
+        .get(key_id.split('#').next().unwrap_or_default())
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+    else {
+        return (false, key_id);
+    };
+    let Ok(doc) = actor.json::<Value>().await else {
+        return (false, key_id);
+    };
+    if doc["publicKey"]["id"] != key_id.as_str() {
+        return (false, key_id);
+    }
+    let Ok(public) = RsaPublicKey::from_public_key_pem(
+        doc["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap_or_default(),
+    ) else {
+        return (false, key_id);
+    };
+    let Ok(signature) = BASE64.decode(fields.get("signature").cloned().unwrap_or_default()) else {
+        return (false, key_id);
+    };
+    let valid = public
+        .verify(
+            Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(signing_string.as_bytes()),
+            &signature,
+        )
+        .is_ok();
+    (valid && digest_ok && covers_all, key_id)
+}
