@@ -210,3 +210,91 @@ async fn discovery_documents(backend: Backend) {
         );
     }
 }
+
+on_both_backends! {
+    profile_update_reaches_followers,
+    production_settings_refuse_private_addresses,
+}
+
+async fn profile_update_reaches_followers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = crate::support::Peer::start(&["fan"], true).await;
+    peer.deliver(
+        "fan",
+        &app.url("/inbox"),
+        &peer.follow("fan", &app.url("/users/band")),
+    )
+    .await;
+    app.run_deliveries().await;
+
+    let (status, profile) = app
+        .api(
+            reqwest::Method::PATCH,
+            &token,
+            "/api/v1/profile",
+            Some(serde_json::json!({
+                "display_name": "The Band",
+                "summary": "Loud *and* proud <script>x()</script>",
+                "links": [{"name": "Bandcamp", "url": "https://band.bandcamp.example/"}],
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(profile["display_name"], "The Band");
+    app.run_deliveries().await;
+
+    let updates = peer.received_of_type("Update");
+    assert_eq!(updates.len(), 1);
+    assert!(updates[0].signature_valid);
+    let actor = &updates[0].body["object"];
+    assert_eq!(actor["type"], "Person");
+    assert_eq!(actor["name"], "The Band");
+    let summary = actor["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("<p>Loud <em>and</em> proud"),
+        "{summary}"
+    );
+    assert!(!summary.contains("script"), "{summary}");
+    assert_eq!(actor["attachment"][0]["type"], "PropertyValue");
+    assert_eq!(actor["attachment"][0]["name"], "Bandcamp");
+    assert!(actor["attachment"][0]["value"]
+        .as_str()
+        .unwrap()
+        .contains(r#"href="https://band.bandcamp.example/""#));
+
+    for bad in [
+        serde_json::json!({"display_name": ""}),
+        serde_json::json!({"links": [{"name": "x", "url": "javascript:alert(1)"}]}),
+        serde_json::json!({"links": vec![serde_json::json!({"name": "a", "url": "https://a.example/"}); 5]}),
+    ] {
+        let (status, body) = app
+            .api(
+                reqwest::Method::PATCH,
+                &token,
+                "/api/v1/profile",
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad} -> {body}");
+    }
+}
+
+async fn production_settings_refuse_private_addresses(backend: Backend) {
+    // Without ROADIE_DANGER_ALLOW_PRIVATE_NETWORK Roadie must not fetch the (loopback) actor,
+    // so a signed Follow from it cannot be verified and is refused.
+    let app = TestApp::spawn_with(backend, |c| c.allow_private_network = false).await;
+    app.artist_with_token("band").await;
+    let peer = crate::support::Peer::start(&["fan"], true).await;
+    let res = peer
+        .deliver(
+            "fan",
+            &app.url("/inbox"),
+            &peer.follow("fan", &app.url("/users/band")),
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    app.run_deliveries().await;
+    assert_eq!(app.follower_count("band").await, 0);
+    assert!(peer.received().is_empty());
+}

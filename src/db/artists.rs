@@ -72,16 +72,23 @@ pub async fn count(db: &Db) -> DbResult<i64> {
     with_conn!(db, conn => Ok(artists::table.count().get_result(conn).await?))
 }
 
-/// Sets whether new followers wait for the artist's approval.
-pub async fn set_manually_approves_followers(db: &Db, id: i64, value: bool) -> DbResult<()> {
-    with_conn!(db, conn => {
-        diesel::update(artists::table.find(id))
-            .set((
-                artists::manually_approves_followers.eq(value),
-                artists::updated_at.eq(super::now()),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
+/// Profile fields an artist may change; `None` leaves a field as it is.
+#[derive(Debug, Default, diesel::AsChangeset)]
+#[diesel(table_name = artists)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub summary: Option<String>,
+    pub links: Option<String>,
+    pub manually_approves_followers: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Applies profile changes and returns the updated artist.
+pub async fn update_profile(db: &Db, id: i64, changes: &ProfileChanges) -> DbResult<Artist> {
+    with_conn!(db, conn => Ok(diesel::update(artists::table.find(id))
+        .set(changes)
+        .returning(Artist::as_returning())
+        .get_result(conn)
+        .await?))
 }

@@ -79,6 +79,90 @@ pub async fn create(
     }
 }
 
+/// A profile link: a label and an http(s) URL.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProfileLink {
+    /// Label, e.g. "Bandcamp".
+    pub name: String,
+    /// Where it points (http or https).
+    pub url: String,
+}
+
+/// Most profile links kept, as on Mastodon by default.
+pub const MAX_PROFILE_LINKS: usize = 4;
+
+/// Changes to an artist's profile; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    /// Markdown; stored rendered and sanitised.
+    pub summary: Option<String>,
+    pub links: Option<Vec<ProfileLink>>,
+    pub manually_approves_followers: Option<bool>,
+    pub discoverable: Option<bool>,
+}
+
+/// Validates and applies a profile update, then tells followers' servers (`Update`).
+pub async fn update_profile(
+    db: &Db,
+    publisher: &dyn super::Publisher,
+    artist: &Artist,
+    update: ProfileUpdate,
+) -> Result<Artist, DomainError> {
+    let mut changes = db::artists::ProfileChanges {
+        manually_approves_followers: update.manually_approves_followers,
+        discoverable: update.discoverable,
+        updated_at: Some(db::now()),
+        ..Default::default()
+    };
+    if let Some(name) = update.display_name {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(DomainError::Invalid(
+                "display name must be 1-100 characters".to_owned(),
+            ));
+        }
+        changes.display_name = Some(name.to_owned());
+    }
+    if let Some(summary) = update.summary {
+        if summary.chars().count() > 2000 {
+            return Err(DomainError::Invalid(
+                "summary must be at most 2000 characters".to_owned(),
+            ));
+        }
+        changes.summary = Some(super::posts::render_markdown(&summary));
+    }
+    if let Some(links) = update.links {
+        if links.len() > MAX_PROFILE_LINKS {
+            return Err(DomainError::Invalid(format!(
+                "at most {MAX_PROFILE_LINKS} links"
+            )));
+        }
+        for link in &links {
+            let name_ok = !link.name.trim().is_empty() && link.name.chars().count() <= 255;
+            let url_ok = url::Url::parse(&link.url)
+                .map(|u| matches!(u.scheme(), "http" | "https"))
+                .unwrap_or(false);
+            if !name_ok || !url_ok {
+                return Err(DomainError::Invalid(format!(
+                    "link {:?} needs a name of 1-255 characters and an http(s) URL",
+                    link.name
+                )));
+            }
+        }
+        changes.links =
+            Some(serde_json::to_string(&links).map_err(|e| DomainError::Internal(e.to_string()))?);
+    }
+    let updated = db::artists::update_profile(db, artist.id, &changes).await?;
+    publisher.actor_updated(&updated).await?;
+    Ok(updated)
+}
+
+/// The profile links stored for an artist.
+pub fn profile_links(artist: &Artist) -> Vec<ProfileLink> {
+    serde_json::from_str(&artist.links).unwrap_or_default()
+}
+
 /// Hash under which a token is stored; the token itself is never stored.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

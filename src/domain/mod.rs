@@ -36,6 +36,8 @@ pub trait Publisher: Send + Sync {
     async fn post_created(&self, artist: &Artist, post: &PostRow) -> Result<(), DomainError>;
     /// A post was deleted: send `Delete` to the artist's followers.
     async fn post_deleted(&self, artist: &Artist, post: &PostRow) -> Result<(), DomainError>;
+    /// The artist's profile changed: send `Update` of the actor to followers.
+    async fn actor_updated(&self, artist: &Artist) -> Result<(), DomainError>;
     /// A follow was accepted: send `Accept` to the follower.
     async fn follow_accepted(
         &self,

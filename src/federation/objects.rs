@@ -1,7 +1,6 @@
 //! Builds the ActivityStreams documents of local objects from stored rows.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use url::Url;
 
 use super::protocol::{
@@ -15,17 +14,10 @@ use crate::{
     urls::Urls,
 };
 
-/// A profile link as stored in `artists.links`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-pub struct ProfileLink {
-    pub name: String,
-    pub url: Url,
-}
-
 /// The artist's `Person` document.
 pub fn artist_actor(artist: &Artist, urls: &Urls) -> LocalActor {
     let id = urls.actor(&artist.username);
-    let links: Vec<ProfileLink> = serde_json::from_str(&artist.links).unwrap_or_default();
+    let links = crate::domain::artists::profile_links(artist);
     LocalActor {
         kind: "Person",
         preferred_username: artist.username.clone(),
@@ -60,7 +52,7 @@ pub fn artist_actor(artist: &Artist, urls: &Urls) -> LocalActor {
                 kind: "PropertyValue",
                 value: format!(
                     r#"<a href="{0}" rel="me nofollow noopener noreferrer" target="_blank">{0}</a>"#,
-                    html_escape(l.url.as_str())
+                    html_escape(&l.url)
                 ),
                 name: l.name,
             })

@@ -187,6 +187,22 @@ impl Publisher for FederationPublisher {
         Ok(())
     }
 
+    async fn actor_updated(&self, artist: &Artist) -> Result<(), DomainError> {
+        let actor = objects::artist_actor(artist, &self.urls);
+        let activity = Outbound {
+            kind: "Update",
+            id: self.urls.new_activity(),
+            actor: actor.id.clone(),
+            to: vec![crate::federation::protocol::PUBLIC.to_owned()],
+            cc: vec![self.urls.followers(&artist.username).to_string()],
+            published: Some(artist.updated_at.and_utc()),
+            object: actor,
+        };
+        let inboxes = self.follower_inboxes(artist).await?;
+        self.send(artist, &activity, inboxes)?;
+        Ok(())
+    }
+
     async fn follow_accepted(
         &self,
         artist: &Artist,

@@ -321,7 +321,13 @@ pub fn sign_request(
     if let Some(digest) = headers.remove("digest") {
         out.push(("digest", digest));
     }
-    out.push(("signature", signed.signature_header()));
+    // The crate labels every signature `hs2019`; Mastodon and older servers expect the
+    // algorithm named, and this one is RSA-SHA256.
+    let header =
+        signed
+            .signature_header()
+            .replacen(r#"algorithm="hs2019""#, r#"algorithm="rsa-sha256""#, 1);
+    out.push(("signature", header));
     Ok(out)
 }
 
@@ -381,6 +387,15 @@ mod tests {
         let check = |h: &HeaderMap, b: &[u8], at: SystemTime, host: &str| {
             check_request(&Method::POST, "/inbox", h, Some(b), host, at, WINDOW)
         };
+        let signature = headers["signature"].to_str().unwrap();
+        assert!(
+            signature.contains(r#"algorithm="rsa-sha256""#),
+            "{signature}"
+        );
+        assert!(
+            signature.contains(r#"headers="(request-target) date digest host""#),
+            "{signature}"
+        );
         let ok = check(&headers, body, now, "music.example").unwrap();
         ok.verify(&key).unwrap();
         assert_eq!(ok.key_id.as_str(), "https://a.example/u#k");

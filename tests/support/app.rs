@@ -108,13 +108,18 @@ pub fn test_limits() -> Limits {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with a chance to change the configuration first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (database_url, guard) = fresh_database(backend).await;
         let data_dir = tempfile::tempdir().expect("temp dir").keep();
-        let config = Config {
+        let mut config = Config {
             domain: format!("localhost:{}", addr.port()),
             bind: addr,
             database_url,
@@ -123,6 +128,7 @@ impl TestApp {
             allow_private_network: true,
             limits: test_limits(),
         };
+        configure(&mut config);
         let state = AppState::build(config).await.expect("app state");
         let server_state = state.clone();
         let server = tokio::spawn(async move {

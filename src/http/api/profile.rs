@@ -1,31 +1,48 @@
-//! The artist's own profile settings.
+//! The artist's own profile: name, bio, links and follower settings.
 
 use axum::{extract::State, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{auth::ApiArtist, json::ApiJson};
-use crate::{db, db::artists::Artist, http::error::AppError, AppState};
+use crate::{
+    db::{self, artists::Artist},
+    domain::{self, artists::ProfileLink},
+    http::error::{AppError, ErrorBody},
+    AppState,
+};
 
 /// The profile as the API shows it.
 #[derive(Serialize, ToSchema)]
 pub struct ProfileView {
     username: String,
     display_name: String,
+    /// The bio as sanitised HTML.
+    summary: String,
+    links: Vec<ProfileLink>,
     /// The ActivityPub actor id.
     actor: String,
     /// `username@domain`, what fans search for.
     handle: String,
     manually_approves_followers: bool,
+    discoverable: bool,
     followers: i64,
 }
 
 /// Settings to change; absent fields stay as they are.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileUpdate {
+pub struct ProfileUpdateBody {
+    /// 1-100 characters.
+    display_name: Option<String>,
+    /// The bio, in Markdown (at most 2000 characters).
+    summary: Option<String>,
+    /// Up to 4 links, shown as profile fields on Mastodon.
+    links: Option<Vec<ProfileLink>>,
     /// When true, new followers wait for approval.
     manually_approves_followers: Option<bool>,
+    /// When false, fediverse servers are asked not to suggest or index the artist.
+    discoverable: Option<bool>,
 }
 
 async fn view(state: &AppState, artist: &Artist) -> Result<ProfileView, AppError> {
@@ -33,9 +50,12 @@ async fn view(state: &AppState, artist: &Artist) -> Result<ProfileView, AppError
         actor: state.urls.actor(&artist.username).to_string(),
         handle: format!("{}@{}", artist.username, state.config.domain),
         followers: db::follows::count_accepted(&state.db, artist.id).await?,
+        links: domain::artists::profile_links(artist),
         username: artist.username.clone(),
         display_name: artist.display_name.clone(),
+        summary: artist.summary.clone(),
         manually_approves_followers: artist.manually_approves_followers,
+        discoverable: artist.discoverable,
     })
 }
 
@@ -52,22 +72,29 @@ pub async fn get_profile(
     Ok(Json(view(&state, &artist).await?))
 }
 
-/// Change profile settings.
+/// Change the profile; followers' servers receive an `Update` of the actor.
 #[utoipa::path(
-    patch, path = "/api/v1/profile", tag = "profile", request_body = ProfileUpdate,
+    patch, path = "/api/v1/profile", tag = "profile", request_body = ProfileUpdateBody,
     security(("bearer" = [])),
-    responses((status = 200, description = "The updated profile", body = ProfileView))
+    responses(
+        (status = 200, description = "The updated profile", body = ProfileView),
+        (status = 422, description = "Invalid value", body = ErrorBody),
+    )
 )]
 pub async fn update_profile(
     State(state): State<AppState>,
     ApiArtist(artist): ApiArtist,
-    ApiJson(update): ApiJson<ProfileUpdate>,
+    ApiJson(body): ApiJson<ProfileUpdateBody>,
 ) -> Result<Json<ProfileView>, AppError> {
-    if let Some(v) = update.manually_approves_followers {
-        db::artists::set_manually_approves_followers(&state.db, artist.id, v).await?;
-    }
-    let artist = db::artists::by_id(&state.db, artist.id)
-        .await?
-        .ok_or_else(|| AppError::not_found("artist"))?;
+    let update = domain::artists::ProfileUpdate {
+        display_name: body.display_name,
+        summary: body.summary,
+        links: body.links,
+        manually_approves_followers: body.manually_approves_followers,
+        discoverable: body.discoverable,
+    };
+    let artist =
+        domain::artists::update_profile(&state.db, state.publisher.as_ref(), &artist, update)
+            .await?;
     Ok(Json(view(&state, &artist).await?))
 }
