@@ -71,15 +71,14 @@ impl AppState {
             config.allow_private_network,
         );
         let delivery = Delivery::new(
+            db.clone(),
+            urls.clone(),
             http.clone(),
             config.limits.clone(),
             config.allow_private_network,
         );
-        let publisher: Arc<dyn Publisher> = Arc::new(FederationPublisher::new(
-            db.clone(),
-            urls.clone(),
-            delivery.clone(),
-        ));
+        let publisher: Arc<dyn Publisher> =
+            Arc::new(FederationPublisher::new(urls.clone(), delivery.clone()));
         let instance_actor = InstanceActor {
             id: urls.instance_actor(),
             inbox: urls.shared_inbox(),

@@ -50,11 +50,27 @@ pub struct Limits {
     pub signature_max_skew: Duration,
     /// Timeout of one outgoing HTTP request.
     pub request_timeout: Duration,
-    /// Attempts per delivery in the in-memory sender, and the delay before the first retry.
-    pub delivery_attempts: u32,
-    pub delivery_retry_base: Duration,
-    /// Deliveries sent at the same time.
+    /// Attempts per delivery before it is given up (Mastodon: 16, over about three days).
+    pub delivery_max_attempts: i32,
+    /// Unit of the retry schedule: attempt `n` is retried after `n⁴ + 15` units plus jitter.
+    pub delivery_retry_unit: Duration,
+    /// Deliveries in flight at once, in this process.
     pub delivery_concurrency: usize,
+    /// Deliveries in flight at once to one remote host.
+    pub delivery_per_host: usize,
+    /// How long a claimed delivery stays reserved for its worker (a crashed worker's rows are
+    /// claimable again afterwards).
+    pub delivery_lease: Duration,
+    /// How often idle workers look for due deliveries (new ones wake them at once).
+    pub delivery_poll_interval: Duration,
+    /// A host failing on this many distinct days is skipped until it talks to us again.
+    pub host_unavailable_after_days: i32,
+    /// Finished deliveries are kept this long, then pruned.
+    pub delivery_keep_finished: Duration,
+    /// A delivery still pending after this long is given up.
+    pub delivery_give_up_after: Duration,
+    /// How often the pruner runs.
+    pub prune_interval: Duration,
 }
 
 impl Default for Limits {
@@ -64,9 +80,16 @@ impl Default for Limits {
             signature_max_age: Duration::from_secs(12 * 3600),
             signature_max_skew: Duration::from_secs(3600),
             request_timeout: Duration::from_secs(10),
-            delivery_attempts: 5,
-            delivery_retry_base: Duration::from_secs(10),
-            delivery_concurrency: 32,
+            delivery_max_attempts: 16,
+            delivery_retry_unit: Duration::from_secs(1),
+            delivery_concurrency: 64,
+            delivery_per_host: 8,
+            delivery_lease: Duration::from_secs(300),
+            delivery_poll_interval: Duration::from_secs(1),
+            host_unavailable_after_days: 7,
+            delivery_keep_finished: Duration::from_secs(7 * 86400),
+            delivery_give_up_after: Duration::from_secs(7 * 86400),
+            prune_interval: Duration::from_secs(3600),
         }
     }
 }

@@ -23,6 +23,8 @@ struct Cli {
 enum Command {
     /// Run the web server, federation and delivery (the default way to run Roadie).
     Serve,
+    /// Run delivery workers only, no web server (add processes to scale out on PostgreSQL).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Administration tasks.
@@ -44,6 +46,21 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Show the delivery queue: pending, due, claimed, delivered, failed, unavailable hosts.
+    Queue,
+    /// Remote hosts whose deliveries fail.
+    Host {
+        #[command(subcommand)]
+        command: HostCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HostCommand {
+    /// List hosts with failures, unavailable ones first.
+    List,
+    /// Clear a host's failures so deliveries to it resume.
+    Reset { host: String },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +118,7 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
+        Command::Worker => worker(config).await,
         Command::Migrate => {
             Db::connect(&config.database_url).await?;
             println!("migrations applied");
@@ -126,6 +144,45 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     let token = domain::artists::create_token(&db, &username).await?;
                     println!("{token}");
                 }
+                AdminCommand::Queue => {
+                    let s = roadie::db::deliveries::stats(&db, roadie::db::now()).await?;
+                    println!("pending            {}", s.pending);
+                    println!("due                {}", s.due);
+                    println!("claimed            {}", s.claimed);
+                    println!("delivered          {}", s.delivered);
+                    println!("failed             {}", s.failed);
+                    println!("unavailable hosts  {}", s.unavailable_hosts);
+                }
+                AdminCommand::Host {
+                    command: HostCommand::List,
+                } => {
+                    for h in roadie::db::hosts::with_failures(&db).await? {
+                        let state = match h.unavailable_since {
+                            Some(since) => format!("unavailable since {since}"),
+                            None => "available".to_owned(),
+                        };
+                        println!(
+                            "{}\t{}\tfailure days: {}\tlast error: {}",
+                            h.host,
+                            state,
+                            h.failure_days,
+                            h.last_error.unwrap_or_default()
+                        );
+                    }
+                }
+                AdminCommand::Host {
+                    command: HostCommand::Reset { host },
+                } => {
+                    let was = roadie::db::hosts::mark_available(&db, &host).await?;
+                    println!(
+                        "{host}: {}",
+                        if was {
+                            "available again"
+                        } else {
+                            "was not unavailable"
+                        }
+                    );
+                }
             }
             Ok(())
         }
@@ -147,7 +204,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("No artists yet. Create the first one with:");
         println!("  cargo run --release -- admin artist create <username> --name \"Display Name\"");
     }
+    state.delivery.start();
     roadie::http::serve(state.clone(), listener).await?;
-    state.delivery.wait_idle().await;
+    state.delivery.shutdown().await;
+    Ok(())
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    let state = AppState::build(config).await?;
+    state.delivery.start();
+    println!(
+        "Roadie delivery worker running (database: {})",
+        state.db.backend_name()
+    );
+    roadie::http::shutdown_signal().await;
+    state.delivery.shutdown().await;
     Ok(())
 }

@@ -6,44 +6,6 @@ use super::schema::{outbox_activities, received_activities};
 use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use crate::with_conn;
 
-/// Stores an activity an artist sent. `listed` ones appear in the outbox collection.
-pub async fn insert_sent(
-    db: &Db,
-    artist_id: i64,
-    ap_id: &str,
-    kind: &str,
-    object_ap_id: &str,
-    payload: &str,
-    listed: bool,
-) -> DbResult<()> {
-    with_conn!(db, conn => {
-        diesel::insert_into(outbox_activities::table)
-            .values((
-                outbox_activities::artist_id.eq(artist_id),
-                outbox_activities::ap_id.eq(ap_id),
-                outbox_activities::kind.eq(kind),
-                outbox_activities::object_ap_id.eq(object_ap_id),
-                outbox_activities::payload.eq(payload),
-                outbox_activities::listed.eq(listed),
-                outbox_activities::published_at.eq(super::now()),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-}
-
-/// Takes every activity about an object out of the outbox listing (the object was deleted).
-pub async fn unlist_for_object(db: &Db, object_ap_id: &str) -> DbResult<()> {
-    with_conn!(db, conn => {
-        diesel::update(outbox_activities::table.filter(outbox_activities::object_ap_id.eq(object_ap_id)))
-            .set(outbox_activities::listed.eq(false))
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-}
-
 pub async fn count_listed(db: &Db, artist_id: i64) -> DbResult<i64> {
     with_conn!(db, conn => Ok(outbox_activities::table
         .filter(outbox_activities::artist_id.eq(artist_id))

@@ -2,8 +2,11 @@
 
 use chrono::NaiveDateTime;
 
+use diesel_async::AsyncConnection;
+
+use super::outbox::Outgoing;
 use super::schema::artists;
-use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{Insertable, Queryable, Selectable, SelectableHelper};
 use crate::with_conn;
 
@@ -84,11 +87,23 @@ pub struct ProfileChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// Applies profile changes and returns the updated artist.
-pub async fn update_profile(db: &Db, id: i64, changes: &ProfileChanges) -> DbResult<Artist> {
-    with_conn!(db, conn => Ok(diesel::update(artists::table.find(id))
-        .set(changes)
-        .returning(Artist::as_returning())
-        .get_result(conn)
-        .await?))
+/// Applies profile changes and stores the `Update` built by `announce` from the updated
+/// artist, in one transaction.
+pub async fn update_profile(
+    db: &Db,
+    id: i64,
+    changes: &ProfileChanges,
+    announce: impl FnOnce(&Artist) -> Outgoing + Send,
+) -> DbResult<Artist> {
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+                let artist: Artist = diesel::update(artists::table.find(id))
+                    .set(changes)
+                    .returning(Artist::as_returning())
+                    .get_result(conn)
+                    .await?;
+                crate::store_outgoing!(conn, artist.id, &announce(&artist))?;
+                Ok(artist)
+        })
+        .await)
 }

@@ -2,8 +2,11 @@
 
 use chrono::NaiveDateTime;
 
+use diesel_async::AsyncConnection;
+
+use super::outbox::Outgoing;
 use super::schema::{follows, remote_actors};
-use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{JoinOnDsl, Queryable, Selectable, SelectableHelper};
 use crate::db::remote_actors::RemoteActorRow;
 use crate::with_conn;
@@ -21,37 +24,42 @@ pub struct FollowRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// Records a follow request. A repeated request for an existing follow only refreshes the
-/// `Follow` id and keeps its state, so there is never a second row.
+/// Records a follow request, accepted or pending. A repeated request for an existing follow only
+/// refreshes the `Follow` id and keeps its state, so there is never a second row. When the
+/// resulting follow is accepted, the `Accept` built by `respond` is stored in the same
+/// transaction.
 pub async fn record(
     db: &Db,
     artist_id: i64,
     remote_actor_id: i64,
     follow_ap_id: &str,
     accepted: bool,
+    respond: impl FnOnce(&FollowRow) -> Outgoing + Send,
 ) -> DbResult<FollowRow> {
     let now = super::now();
-    with_conn!(db, conn => {
-        diesel::insert_into(follows::table)
-            .values((
-                follows::artist_id.eq(artist_id),
-                follows::remote_actor_id.eq(remote_actor_id),
-                follows::follow_ap_id.eq(follow_ap_id),
-                follows::accepted.eq(accepted),
-                follows::created_at.eq(now),
-                follows::updated_at.eq(now),
-            ))
-            .on_conflict((follows::artist_id, follows::remote_actor_id))
-            .do_update()
-            .set((
-                follows::follow_ap_id.eq(follow_ap_id),
-                follows::updated_at.eq(now),
-            ))
-            .returning(FollowRow::as_returning())
-            .get_result(conn)
-            .await
-            .map_err(Into::into)
-    })
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+                let follow: FollowRow = diesel::insert_into(follows::table)
+                    .values((
+                        follows::artist_id.eq(artist_id),
+                        follows::remote_actor_id.eq(remote_actor_id),
+                        follows::follow_ap_id.eq(follow_ap_id),
+                        follows::accepted.eq(accepted),
+                        follows::created_at.eq(now),
+                        follows::updated_at.eq(now),
+                    ))
+                    .on_conflict((follows::artist_id, follows::remote_actor_id))
+                    .do_update()
+                    .set((follows::follow_ap_id.eq(follow_ap_id), follows::updated_at.eq(now)))
+                    .returning(FollowRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                if follow.accepted {
+                    crate::store_outgoing!(conn, artist_id, &respond(&follow))?;
+                }
+                Ok(follow)
+        })
+        .await)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<FollowRow>> {
@@ -87,23 +95,45 @@ pub async fn by_follow_ap_id(
         .await?))
 }
 
-/// Marks a pending follow accepted; returns false when it was already accepted or is gone.
-pub async fn accept(db: &Db, id: i64) -> DbResult<bool> {
-    with_conn!(db, conn => {
-        let n = diesel::update(follows::table.find(id).filter(follows::accepted.eq(false)))
-            .set((follows::accepted.eq(true), follows::updated_at.eq(super::now())))
-            .execute(conn)
-            .await?;
-        Ok(n == 1)
-    })
+/// Accepts a pending follow and stores the `Accept` built by `respond`, in one transaction.
+/// Returns false, changing nothing, when it was not pending.
+pub async fn accept(
+    db: &Db,
+    follow: &FollowRow,
+    respond: impl FnOnce(&FollowRow) -> Outgoing + Send,
+) -> DbResult<bool> {
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+                let n = diesel::update(follows::table.find(follow.id).filter(follows::accepted.eq(false)))
+                    .set((follows::accepted.eq(true), follows::updated_at.eq(super::now())))
+                    .execute(conn)
+                    .await?;
+                if n == 1 {
+                    crate::store_outgoing!(conn, follow.artist_id, &respond(follow))?;
+                }
+                Ok(n == 1)
+        })
+        .await)
 }
 
-/// Deletes a follow; returns whether one was deleted.
-pub async fn delete(db: &Db, id: i64) -> DbResult<bool> {
-    with_conn!(db, conn => {
-        let n = diesel::delete(follows::table.find(id)).execute(conn).await?;
-        Ok(n == 1)
-    })
+/// Deletes a follow; with `respond`, also stores the activity it builds (a `Reject`) in the same
+/// transaction. Returns whether a follow was deleted.
+pub async fn delete(
+    db: &Db,
+    follow: &FollowRow,
+    respond: Option<Box<dyn FnOnce(&FollowRow) -> Outgoing + Send + '_>>,
+) -> DbResult<bool> {
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+                let n = diesel::delete(follows::table.find(follow.id)).execute(conn).await?;
+                if n == 1 {
+                    if let Some(respond) = respond {
+                        crate::store_outgoing!(conn, follow.artist_id, &respond(follow))?;
+                    }
+                }
+                Ok(n == 1)
+        })
+        .await)
 }
 
 /// Deletes every follow of a remote actor (their account was deleted).
@@ -132,17 +162,6 @@ pub async fn pending(db: &Db, artist_id: i64) -> DbResult<Vec<(FollowRow, Remote
         .filter(follows::accepted.eq(false))
         .order(follows::id.asc())
         .select((FollowRow::as_select(), RemoteActorRow::as_select()))
-        .load(conn)
-        .await?))
-}
-
-/// `(inbox, shared_inbox)` of every accepted follower of an artist.
-pub async fn follower_inboxes(db: &Db, artist_id: i64) -> DbResult<Vec<(String, Option<String>)>> {
-    with_conn!(db, conn => Ok(follows::table
-        .inner_join(remote_actors::table.on(remote_actors::id.eq(follows::remote_actor_id)))
-        .filter(follows::artist_id.eq(artist_id))
-        .filter(follows::accepted.eq(true))
-        .select((remote_actors::inbox, remote_actors::shared_inbox))
         .load(conn)
         .await?))
 }

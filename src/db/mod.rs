@@ -3,8 +3,11 @@
 
 pub mod activities;
 pub mod artists;
+pub mod deliveries;
 pub mod follows;
+pub mod hosts;
 pub mod instance;
+pub mod outbox;
 pub mod posts;
 pub mod remote_actors;
 pub mod schema;

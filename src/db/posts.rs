@@ -2,8 +2,11 @@
 
 use chrono::NaiveDateTime;
 
-use super::schema::posts;
-use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use diesel_async::AsyncConnection;
+
+use super::outbox::Outgoing;
+use super::schema::{outbox_activities, posts};
+use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{Queryable, Selectable, SelectableHelper};
 use crate::with_conn;
 
@@ -22,24 +25,34 @@ pub struct PostRow {
     pub deleted_at: Option<NaiveDateTime>,
 }
 
-pub async fn insert(
+/// Inserts a post and, in the same transaction, the activity announcing it (built by
+/// `announce` from the stored row) with its deliveries.
+pub async fn insert_published(
     db: &Db,
     artist_id: i64,
     content_source: &str,
     content_html: &str,
     visibility: &str,
+    announce: impl FnOnce(&PostRow) -> Outgoing + Send,
 ) -> DbResult<PostRow> {
-    with_conn!(db, conn => Ok(diesel::insert_into(posts::table)
-        .values((
-            posts::artist_id.eq(artist_id),
-            posts::content_source.eq(content_source),
-            posts::content_html.eq(content_html),
-            posts::visibility.eq(visibility),
-            posts::published_at.eq(super::now()),
-        ))
-        .returning(PostRow::as_returning())
-        .get_result(conn)
-        .await?))
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+                let post: PostRow = diesel::insert_into(posts::table)
+                    .values((
+                        posts::artist_id.eq(artist_id),
+                        posts::content_source.eq(content_source),
+                        posts::content_html.eq(content_html),
+                        posts::visibility.eq(visibility),
+                        posts::published_at.eq(super::now()),
+                    ))
+                    .returning(PostRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                let outgoing = announce(&post);
+                crate::store_outgoing!(conn, artist_id, &outgoing)?;
+                Ok(post)
+        })
+        .await)
 }
 
 pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<PostRow>> {
@@ -51,15 +64,37 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<PostRow>> {
         .optional()?))
 }
 
-/// Marks a post deleted (it then serves a Tombstone); false if it was already deleted.
-pub async fn mark_deleted(db: &Db, id: i64) -> DbResult<bool> {
-    with_conn!(db, conn => {
-        let n = diesel::update(posts::table.find(id).filter(posts::deleted_at.is_null()))
-            .set(posts::deleted_at.eq(super::now()))
-            .execute(conn)
-            .await?;
-        Ok(n == 1)
-    })
+/// Marks a post deleted (it then serves a Tombstone), takes its activities out of the outbox
+/// listing and stores the `Delete` built by `announce`, all in one transaction. Returns false,
+/// changing nothing, when it was already deleted.
+pub async fn delete_published(
+    db: &Db,
+    post: &PostRow,
+    object_ap_id: &str,
+    announce: impl FnOnce(&PostRow) -> Outgoing + Send,
+) -> DbResult<bool> {
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+                let now = super::now();
+                let n = diesel::update(posts::table.find(post.id).filter(posts::deleted_at.is_null()))
+                    .set(posts::deleted_at.eq(now))
+                    .execute(conn)
+                    .await?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                diesel::update(
+                    outbox_activities::table.filter(outbox_activities::object_ap_id.eq(object_ap_id)),
+                )
+                .set(outbox_activities::listed.eq(false))
+                .execute(conn)
+                .await?;
+                let deleted = PostRow { deleted_at: Some(now), ..post.clone() };
+                let outgoing = announce(&deleted);
+                crate::store_outgoing!(conn, post.artist_id, &outgoing)?;
+                Ok(true)
+        })
+        .await)
 }
 
 /// Count of an artist's posts that are not deleted.

@@ -99,6 +99,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        inbox -> Text,
+        host -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    hosts (host) {
+        host -> Text,
+        failure_days -> Integer,
+        last_failure_day -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        unavailable_since -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(deliveries -> outbox_activities (activity_id));
 diesel::joinable!(api_tokens -> artists (artist_id));
 diesel::joinable!(follows -> artists (artist_id));
 diesel::joinable!(follows -> remote_actors (remote_actor_id));
@@ -114,4 +143,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     outbox_activities,
     received_activities,
+    deliveries,
+    hosts,
 );

@@ -1,20 +1,34 @@
-//! Sending signed activities to remote inboxes.
+//! The persistent delivery engine.
 //!
-//! This first engine keeps its queue in memory: each (activity, inbox) pair is a task that
-//! signs, POSTs and retries with backoff a bounded number of times. A restart loses what is in
-//! flight; the persistent queue replaces this module behind the same `enqueue` interface.
+//! Outgoing activities and their deliveries are rows written in the transaction of the change
+//! that caused them (see `db::outbox`). Workers in any number of processes claim due rows with a
+//! lease, sign each request (one RSA signature per request, aws-lc-rs) and POST it with bounded
+//! concurrency overall and per host, then record the outcome in batches: delivered, retried on
+//! Mastodon's schedule (honouring `Retry-After`), or failed. A host failing on several distinct
+//! days is skipped until it talks to us again. A crash loses no delivery: rows a dead worker held
+//! are claimed again when their lease expires, so at most the deliveries in flight at the crash
+//! can arrive twice.
+
+pub mod metrics;
+pub mod schedule;
+mod send;
+mod worker;
 
 use std::{
-    sync::Arc,
-    time::{Duration, SystemTime},
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
 };
 
-use axum::http::Method;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use url::Url;
 
-use crate::config::Limits;
-use crate::federation::{client::check_destination, keys::SigningKey, signatures};
+use crate::{config::Limits, db::Db, federation::keys::SigningKey, urls::Urls};
+
+pub use metrics::Metrics;
 
 /// Who signs a delivery.
 #[derive(Clone, Debug)]
@@ -23,138 +37,121 @@ pub struct Signer {
     pub key: Arc<SigningKey>,
 }
 
-/// The in-memory delivery engine. Cheap to clone.
+/// Handle to this process's delivery workers. Cheap to clone.
 #[derive(Clone)]
 pub struct Delivery {
     inner: Arc<Inner>,
 }
 
 struct Inner {
+    db: Db,
+    urls: Urls,
     client: reqwest::Client,
     limits: Limits,
     allow_private_network: bool,
-    permits: Semaphore,
+    wake: Notify,
+    stopping: AtomicBool,
+    stopped: Notify,
+    /// Claimed deliveries not yet recorded.
     in_flight: watch::Sender<usize>,
-}
-
-/// How one attempt ended.
-enum Attempt {
-    Delivered,
-    /// Worth trying again later (network error, 5xx, 401, 408, 429).
-    Retry(String),
-    /// Trying again cannot help (other 4xx, refused destination).
-    Final(String),
+    permits: Arc<Semaphore>,
+    host_permits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Parsed keys by artist id, and payloads by activity id: both are read for every request.
+    signers: Mutex<HashMap<i64, Signer>>,
+    payloads: Mutex<HashMap<i64, (i64, Arc<[u8]>)>>,
+    metrics: Metrics,
+    started: AtomicBool,
 }
 
 impl Delivery {
-    pub fn new(client: reqwest::Client, limits: Limits, allow_private_network: bool) -> Self {
+    pub fn new(
+        db: Db,
+        urls: Urls,
+        client: reqwest::Client,
+        limits: Limits,
+        allow_private_network: bool,
+    ) -> Self {
         let (in_flight, _) = watch::channel(0);
         Delivery {
             inner: Arc::new(Inner {
+                permits: Arc::new(Semaphore::new(limits.delivery_concurrency.max(1))),
+                db,
+                urls,
                 client,
-                permits: Semaphore::new(limits.delivery_concurrency.max(1)),
                 limits,
                 allow_private_network,
+                wake: Notify::new(),
+                stopping: AtomicBool::new(false),
+                stopped: Notify::new(),
                 in_flight,
+                host_permits: Mutex::new(HashMap::new()),
+                signers: Mutex::new(HashMap::new()),
+                payloads: Mutex::new(HashMap::new()),
+                metrics: Metrics::new(),
+                started: AtomicBool::new(false),
             }),
         }
     }
 
-    /// Queues one activity (its exact JSON bytes) for each inbox.
-    pub fn enqueue(&self, signer: Signer, body: Arc<[u8]>, inboxes: Vec<Url>) {
-        for inbox in inboxes {
-            self.inner.in_flight.send_modify(|n| *n += 1);
-            let inner = self.inner.clone();
-            let signer = signer.clone();
-            let body = body.clone();
-            tokio::spawn(async move {
-                inner.deliver_with_retries(&signer, &body, &inbox).await;
-                inner.in_flight.send_modify(|n| *n -= 1);
-            });
+    /// Starts the claiming loop and the pruner in this process (once).
+    pub fn start(&self) {
+        if self.inner.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tokio::spawn(worker::claim_loop(self.inner.clone()));
+        tokio::spawn(worker::prune_loop(self.inner.clone()));
+    }
+
+    /// New deliveries were stored: look for work now rather than at the next poll.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Stops claiming, lets the attempts under way finish (each is bounded by the request
+    /// timeout) and gives back claims not yet attempted.
+    pub async fn shutdown(&self) {
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        self.inner.stopped.notify_waiters();
+        self.inner.wake.notify_one();
+        let mut rx = self.inner.in_flight.subscribe();
+        let limit = self.inner.limits.request_timeout * 2 + Duration::from_secs(1);
+        let _ = tokio::time::timeout(limit, rx.wait_for(|n| *n == 0)).await;
+    }
+
+    /// Waits until every stored delivery is delivered or given up, retries included (tests and
+    /// benchmarks).
+    pub async fn wait_settled(&self) {
+        loop {
+            self.wait_idle().await;
+            let pending = crate::db::deliveries::stats(&self.inner.db, crate::db::now())
+                .await
+                .map(|s| s.pending)
+                .unwrap_or(0);
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
-    /// Waits until nothing is queued or in flight.
+    /// Waits until nothing is in flight and no delivery is due now (tests and benchmarks).
     pub async fn wait_idle(&self) {
         let mut rx = self.inner.in_flight.subscribe();
-        // The sender lives as long as `self`, so this cannot fail.
-        let _ = rx.wait_for(|n| *n == 0).await;
-    }
-}
-
-impl Inner {
-    async fn deliver_with_retries(&self, signer: &Signer, body: &[u8], inbox: &Url) {
-        let attempts = self.limits.delivery_attempts.max(1);
-        for attempt in 1..=attempts {
-            let outcome = {
-                let _permit = self.permits.acquire().await;
-                self.attempt(signer, body, inbox).await
-            };
-            match outcome {
-                Attempt::Delivered => {
-                    tracing::debug!(%inbox, "delivered");
-                    return;
-                }
-                Attempt::Final(reason) => {
-                    tracing::warn!(%inbox, %reason, "delivery failed, not retrying");
-                    return;
-                }
-                Attempt::Retry(reason) if attempt < attempts => {
-                    let delay = backoff(self.limits.delivery_retry_base, attempt);
-                    tracing::info!(%inbox, %reason, attempt, ?delay, "delivery failed, will retry");
-                    tokio::time::sleep(delay).await;
-                }
-                Attempt::Retry(reason) => {
-                    tracing::warn!(%inbox, %reason, attempts, "delivery failed, giving up");
-                }
+        loop {
+            let _ = rx.wait_for(|n| *n == 0).await;
+            let due = crate::db::deliveries::stats(&self.inner.db, crate::db::now())
+                .await
+                .map(|s| s.due + s.claimed)
+                .unwrap_or(0);
+            if due == 0 && *rx.borrow() == 0 {
+                return;
             }
+            self.wake();
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
-
-    async fn attempt(&self, signer: &Signer, body: &[u8], inbox: &Url) -> Attempt {
-        if let Err(reason) = check_destination(inbox, self.allow_private_network) {
-            return Attempt::Final(reason);
-        }
-        let headers = match signatures::sign_request(
-            &signer.key,
-            signer.key_id.as_str(),
-            &Method::POST,
-            inbox,
-            Some(body),
-            SystemTime::now(),
-        ) {
-            Ok(h) => h,
-            Err(e) => return Attempt::Final(e.to_string()),
-        };
-        let mut request = self
-            .client
-            .post(inbox.clone())
-            .header("content-type", crate::federation::ACTIVITY_JSON)
-            .timeout(self.limits.request_timeout)
-            .body(body.to_vec());
-        for (name, value) in headers {
-            // reqwest sets Host from the URL; the signed value is the same by construction.
-            if name != "host" {
-                request = request.header(name, value);
-            }
-        }
-        match request.send().await {
-            Ok(response) => classify(response.status().as_u16()),
-            Err(e) => Attempt::Retry(e.to_string()),
-        }
-    }
-}
-
-fn classify(status: u16) -> Attempt {
-    match status {
-        200..=299 => Attempt::Delivered,
-        401 | 408 | 429 => Attempt::Retry(format!("HTTP {status}")),
-        400..=499 => Attempt::Final(format!("HTTP {status}")),
-        _ => Attempt::Retry(format!("HTTP {status}")),
-    }
-}
-
-/// How long to wait before attempt `n + 1` (for documentation and tests).
-pub fn backoff(base: Duration, attempt: u32) -> Duration {
-    base * 4u32.pow(attempt.saturating_sub(1))
 }

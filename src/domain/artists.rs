@@ -153,8 +153,10 @@ pub async fn update_profile(
         changes.links =
             Some(serde_json::to_string(&links).map_err(|e| DomainError::Internal(e.to_string()))?);
     }
-    let updated = db::artists::update_profile(db, artist.id, &changes).await?;
-    publisher.actor_updated(&updated).await?;
+    let updated =
+        db::artists::update_profile(db, artist.id, &changes, |a| publisher.actor_updated(a))
+            .await?;
+    publisher.queued();
     Ok(updated)
 }
 

@@ -21,9 +21,17 @@ pub async fn request(
     follow_ap_id: &str,
 ) -> Result<FollowOutcome, DomainError> {
     let auto_accept = !artist.manually_approves_followers;
-    let follow = db::follows::record(db, artist.id, follower.id, follow_ap_id, auto_accept).await?;
+    let follow = db::follows::record(
+        db,
+        artist.id,
+        follower.id,
+        follow_ap_id,
+        auto_accept,
+        |follow| publisher.follow_accepted(artist, follow, follower),
+    )
+    .await?;
     if follow.accepted {
-        publisher.follow_accepted(artist, &follow, follower).await?;
+        publisher.queued();
         Ok(FollowOutcome::Accepted)
     } else {
         Ok(FollowOutcome::Pending)
@@ -40,12 +48,12 @@ pub async fn undo(
 ) -> Result<usize, DomainError> {
     let mut removed = 0;
     for follow in db::follows::by_follow_ap_id(db, follower.id, follow_ap_id).await? {
-        removed += usize::from(db::follows::delete(db, follow.id).await?);
+        removed += usize::from(db::follows::delete(db, &follow, None).await?);
     }
     if removed == 0 {
         if let Some(artist) = artist {
             if let Some(follow) = db::follows::between(db, artist.id, follower.id).await? {
-                removed += usize::from(db::follows::delete(db, follow.id).await?);
+                removed += usize::from(db::follows::delete(db, &follow, None).await?);
             }
         }
     }
@@ -60,10 +68,12 @@ pub async fn approve(
     follow_id: i64,
 ) -> Result<(), DomainError> {
     let (follow, follower) = pending_of(db, artist, follow_id).await?;
-    if db::follows::accept(db, follow.id).await? {
-        publisher
-            .follow_accepted(artist, &follow, &follower)
-            .await?;
+    if db::follows::accept(db, &follow, |f| {
+        publisher.follow_accepted(artist, f, &follower)
+    })
+    .await?
+    {
+        publisher.queued();
     }
     Ok(())
 }
@@ -76,10 +86,10 @@ pub async fn reject(
     follow_id: i64,
 ) -> Result<(), DomainError> {
     let (follow, follower) = pending_of(db, artist, follow_id).await?;
-    if db::follows::delete(db, follow.id).await? {
-        publisher
-            .follow_rejected(artist, &follow, &follower)
-            .await?;
+    let reject =
+        Box::new(|f: &db::follows::FollowRow| publisher.follow_rejected(artist, f, &follower));
+    if db::follows::delete(db, &follow, Some(reject)).await? {
+        publisher.queued();
     }
     Ok(())
 }

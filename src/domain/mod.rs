@@ -5,10 +5,9 @@ pub mod artists;
 pub mod follows;
 pub mod posts;
 
-use async_trait::async_trait;
-
 use crate::db::{
-    artists::Artist, follows::FollowRow, posts::PostRow, remote_actors::RemoteActorRow, DbError,
+    artists::Artist, follows::FollowRow, outbox::Outgoing, posts::PostRow,
+    remote_actors::RemoteActorRow, DbError,
 };
 
 /// What can go wrong in a domain rule; the HTTP layer maps each kind to one status.
@@ -28,28 +27,29 @@ pub enum DomainError {
     Internal(String),
 }
 
-/// The outbox interface: how the rules announce changes to the fediverse. Federation
-/// implements it; tests and tools may use another.
-#[async_trait]
+/// The outbox interface: builds the activity that announces a change. The domain stores it,
+/// with its deliveries, in the change's own transaction; federation implements the building.
 pub trait Publisher: Send + Sync {
-    /// A post was created: send `Create` to the artist's followers.
-    async fn post_created(&self, artist: &Artist, post: &PostRow) -> Result<(), DomainError>;
-    /// A post was deleted: send `Delete` to the artist's followers.
-    async fn post_deleted(&self, artist: &Artist, post: &PostRow) -> Result<(), DomainError>;
-    /// The artist's profile changed: send `Update` of the actor to followers.
-    async fn actor_updated(&self, artist: &Artist) -> Result<(), DomainError>;
-    /// A follow was accepted: send `Accept` to the follower.
-    async fn follow_accepted(
+    /// A post was created: `Create` for the artist's followers.
+    fn post_created(&self, artist: &Artist, post: &PostRow) -> Outgoing;
+    /// A post was deleted: `Delete` for the artist's followers.
+    fn post_deleted(&self, artist: &Artist, post: &PostRow) -> Outgoing;
+    /// The artist's profile changed: `Update` of the actor for followers.
+    fn actor_updated(&self, artist: &Artist) -> Outgoing;
+    /// A follow was accepted: `Accept` for the follower.
+    fn follow_accepted(
         &self,
         artist: &Artist,
         follow: &FollowRow,
         follower: &RemoteActorRow,
-    ) -> Result<(), DomainError>;
-    /// A follow request was rejected: send `Reject` to the requester.
-    async fn follow_rejected(
+    ) -> Outgoing;
+    /// A follow request was rejected: `Reject` for the requester.
+    fn follow_rejected(
         &self,
         artist: &Artist,
         follow: &FollowRow,
         follower: &RemoteActorRow,
-    ) -> Result<(), DomainError>;
+    ) -> Outgoing;
+    /// New deliveries were committed: a chance to start sending at once.
+    fn queued(&self);
 }

@@ -108,8 +108,12 @@ pub async fn create(
             "content has no visible text".to_owned(),
         ));
     }
-    let post = db::posts::insert(db, artist.id, content, &html, visibility.as_str()).await?;
-    publisher.post_created(artist, &post).await?;
+    let post =
+        db::posts::insert_published(db, artist.id, content, &html, visibility.as_str(), |post| {
+            publisher.post_created(artist, post)
+        })
+        .await?;
+    publisher.queued();
     Ok(post)
 }
 
@@ -127,8 +131,13 @@ pub async fn delete(
     if post.deleted_at.is_some() {
         return Err(DomainError::Gone("post was deleted"));
     }
-    if db::posts::mark_deleted(db, post.id).await? {
-        publisher.post_deleted(artist, &post).await?;
+    let object_id = publisher.post_created(artist, &post).object_ap_id;
+    if db::posts::delete_published(db, &post, &object_id, |deleted| {
+        publisher.post_deleted(artist, deleted)
+    })
+    .await?
+    {
+        publisher.queued();
     }
     Ok(())
 }

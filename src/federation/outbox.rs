@@ -1,95 +1,38 @@
-//! The federation side of [`Publisher`]: turns domain events into signed activities, records
-//! them in the artist's outbox and hands them to the delivery engine, one POST per shared inbox.
+//! The federation side of [`Publisher`]: turns domain events into the exact activity JSON that
+//! is stored with its deliveries (in the domain change's transaction) and later signed and sent
+//! by the delivery engine, one POST per shared inbox.
 
-use std::{
-    collections::{BTreeSet, HashMap},
-    sync::{Arc, Mutex},
-};
-
-use async_trait::async_trait;
 use serde::Serialize;
-use url::Url;
 
 use super::{
-    keys::SigningKey,
     objects,
     protocol::{
         activities::{FollowEcho, Outbound},
-        WithContext,
+        WithContext, PUBLIC,
     },
 };
 use crate::{
     db::{
-        self, artists::Artist, follows::FollowRow, posts::PostRow, remote_actors::RemoteActorRow,
-        Db,
+        artists::Artist,
+        follows::FollowRow,
+        outbox::{Audience, Outgoing},
+        posts::PostRow,
+        remote_actors::RemoteActorRow,
     },
-    delivery::{Delivery, Signer},
-    domain::{DomainError, Publisher},
+    delivery::Delivery,
+    domain::{posts::Visibility, Publisher},
     urls::Urls,
 };
 
 /// Publishes through ActivityPub.
 pub struct FederationPublisher {
-    db: Db,
     urls: Urls,
     delivery: Delivery,
-    /// Parsed private keys by artist id: parsing a PEM costs more than signing.
-    keys: Mutex<HashMap<i64, Arc<SigningKey>>>,
 }
 
 impl FederationPublisher {
-    pub fn new(db: Db, urls: Urls, delivery: Delivery) -> Self {
-        FederationPublisher {
-            db,
-            urls,
-            delivery,
-            keys: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn signer(&self, artist: &Artist) -> Result<Signer, DomainError> {
-        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        let key = match keys.get(&artist.id) {
-            Some(k) => k.clone(),
-            None => {
-                let k = Arc::new(
-                    SigningKey::from_pem(&artist.private_key_pem)
-                        .map_err(|e| DomainError::Internal(e.to_string()))?,
-                );
-                keys.insert(artist.id, k.clone());
-                k
-            }
-        };
-        Ok(Signer {
-            key_id: self.urls.key_id(&artist.username),
-            key,
-        })
-    }
-
-    /// One inbox per follower server: the shared inbox where there is one, else the personal one.
-    async fn follower_inboxes(&self, artist: &Artist) -> Result<Vec<Url>, DomainError> {
-        let inboxes: BTreeSet<String> = db::follows::follower_inboxes(&self.db, artist.id)
-            .await?
-            .into_iter()
-            .map(|(inbox, shared)| shared.unwrap_or(inbox))
-            .collect();
-        Ok(inboxes.iter().filter_map(|i| Url::parse(i).ok()).collect())
-    }
-
-    fn send<T: Serialize>(
-        &self,
-        artist: &Artist,
-        activity: &Outbound<T>,
-        inboxes: Vec<Url>,
-    ) -> Result<Arc<[u8]>, DomainError> {
-        let body: Arc<[u8]> = serde_json::to_vec(&WithContext::new(activity))
-            .map_err(|e| DomainError::Internal(e.to_string()))?
-            .into();
-        if !inboxes.is_empty() {
-            self.delivery
-                .enqueue(self.signer(artist)?, body.clone(), inboxes);
-        }
-        Ok(body)
+    pub fn new(urls: Urls, delivery: Delivery) -> Self {
+        FederationPublisher { urls, delivery }
     }
 
     fn follow_response(
@@ -98,126 +41,135 @@ impl FederationPublisher {
         artist: &Artist,
         follow: &FollowRow,
         follower: &RemoteActorRow,
-    ) -> Result<(), DomainError> {
-        let actor = self.urls.actor(&artist.username);
-        let follower_id =
-            Url::parse(&follower.ap_id).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let follow_id =
-            Url::parse(&follow.follow_ap_id).map_err(|e| DomainError::Internal(e.to_string()))?;
-        let inbox =
-            Url::parse(&follower.inbox).map_err(|e| DomainError::Internal(e.to_string()))?;
+    ) -> Outgoing {
+        let actor = self.urls.actor(&artist.username).to_string();
         let activity = Outbound {
             kind,
-            id: self.urls.new_activity(),
+            id: self.urls.new_activity().to_string(),
             actor: actor.clone(),
-            to: vec![follower_id.to_string()],
+            to: vec![follower.ap_id.clone()],
             cc: Vec::new(),
             published: None,
             object: FollowEcho {
                 kind: "Follow",
-                id: follow_id,
-                actor: follower_id,
+                id: follow.follow_ap_id.clone(),
+                actor: follower.ap_id.clone(),
                 object: actor,
             },
         };
-        self.send(artist, &activity, vec![inbox])?;
-        Ok(())
+        outgoing(
+            &activity,
+            follow.follow_ap_id.clone(),
+            false,
+            Audience::Inbox {
+                inbox: follower.inbox.clone(),
+                host: follower.domain.clone(),
+            },
+        )
     }
 }
 
-#[async_trait]
+/// Serialises an activity with its context into the [`Outgoing`] the database stores.
+fn outgoing<T: Serialize>(
+    activity: &Outbound<T>,
+    object_ap_id: String,
+    listed: bool,
+    audience: Audience,
+) -> Outgoing {
+    Outgoing {
+        ap_id: activity.id.clone(),
+        kind: activity.kind,
+        object_ap_id,
+        // Our own types always serialise.
+        payload: serde_json::to_string(&WithContext::new(activity)).unwrap_or_default(),
+        listed,
+        audience,
+    }
+}
+
 impl Publisher for FederationPublisher {
-    async fn post_created(&self, artist: &Artist, post: &PostRow) -> Result<(), DomainError> {
+    fn post_created(&self, artist: &Artist, post: &PostRow) -> Outgoing {
         let note = objects::post_note(artist, post, &self.urls);
         let activity = Outbound {
             kind: "Create",
-            id: self.urls.post_activity(&artist.username, post.id),
-            actor: note.attributed_to.clone(),
+            id: self
+                .urls
+                .post_activity(&artist.username, post.id)
+                .to_string(),
+            actor: note.attributed_to.to_string(),
             to: note.to.clone(),
             cc: note.cc.clone(),
             published: Some(note.published),
             object: note,
         };
-        let inboxes = self.follower_inboxes(artist).await?;
-        let body = self.send(artist, &activity, inboxes)?;
-        let listed = post.visibility != "followers";
-        db::activities::insert_sent(
-            &self.db,
-            artist.id,
-            activity.id.as_str(),
-            "Create",
-            activity.object.id.as_str(),
-            std::str::from_utf8(&body).unwrap_or_default(),
+        let listed = post.visibility != Visibility::Followers.as_str();
+        outgoing(
+            &activity,
+            activity.object.id.to_string(),
             listed,
+            Audience::Followers,
         )
-        .await?;
-        Ok(())
     }
 
-    async fn post_deleted(&self, artist: &Artist, post: &PostRow) -> Result<(), DomainError> {
-        let mut post = post.clone();
-        post.deleted_at.get_or_insert_with(db::now);
-        let tombstone = objects::post_tombstone(artist, &post, &self.urls);
-        let visibility = crate::domain::posts::Visibility::parse(&post.visibility)
-            .unwrap_or(crate::domain::posts::Visibility::Followers);
+    fn post_deleted(&self, artist: &Artist, post: &PostRow) -> Outgoing {
+        let tombstone = objects::post_tombstone(artist, post, &self.urls);
+        let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Followers);
         let (to, cc) = objects::addressing(visibility, &self.urls.followers(&artist.username));
         let activity = Outbound {
             kind: "Delete",
-            id: self.urls.new_activity(),
-            actor: self.urls.actor(&artist.username),
+            id: self.urls.new_activity().to_string(),
+            actor: self.urls.actor(&artist.username).to_string(),
             to,
             cc,
             published: Some(tombstone.deleted),
             object: tombstone,
         };
-        let inboxes = self.follower_inboxes(artist).await?;
-        let body = self.send(artist, &activity, inboxes)?;
-        let object_id = activity.object.id.as_str();
-        db::activities::unlist_for_object(&self.db, object_id).await?;
-        db::activities::insert_sent(
-            &self.db,
-            artist.id,
-            activity.id.as_str(),
-            "Delete",
-            object_id,
-            std::str::from_utf8(&body).unwrap_or_default(),
+        outgoing(
+            &activity,
+            activity.object.id.to_string(),
             false,
+            Audience::Followers,
         )
-        .await?;
-        Ok(())
     }
 
-    async fn actor_updated(&self, artist: &Artist) -> Result<(), DomainError> {
+    fn actor_updated(&self, artist: &Artist) -> Outgoing {
         let actor = objects::artist_actor(artist, &self.urls);
         let activity = Outbound {
             kind: "Update",
-            id: self.urls.new_activity(),
-            actor: actor.id.clone(),
-            to: vec![crate::federation::protocol::PUBLIC.to_owned()],
+            id: self.urls.new_activity().to_string(),
+            actor: actor.id.to_string(),
+            to: vec![PUBLIC.to_owned()],
             cc: vec![self.urls.followers(&artist.username).to_string()],
             published: Some(artist.updated_at.and_utc()),
             object: actor,
         };
-        let inboxes = self.follower_inboxes(artist).await?;
-        self.send(artist, &activity, inboxes)?;
-        Ok(())
+        outgoing(
+            &activity,
+            activity.actor.clone(),
+            false,
+            Audience::Followers,
+        )
     }
 
-    async fn follow_accepted(
+    fn follow_accepted(
         &self,
         artist: &Artist,
         follow: &FollowRow,
         follower: &RemoteActorRow,
-    ) -> Result<(), DomainError> {
+    ) -> Outgoing {
         self.follow_response("Accept", artist, follow, follower)
     }
 
-    async fn follow_rejected(
+    fn follow_rejected(
         &self,
         artist: &Artist,
         follow: &FollowRow,
         follower: &RemoteActorRow,
-    ) -> Result<(), DomainError> {
+    ) -> Outgoing {
         self.follow_response("Reject", artist, follow, follower)
+    }
+
+    fn queued(&self) {
+        self.delivery.wake();
     }
 }

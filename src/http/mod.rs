@@ -6,6 +6,7 @@ pub mod activitypub;
 pub mod api;
 pub mod error;
 pub mod inbox;
+pub mod metrics;
 pub mod negotiation;
 pub mod pages;
 pub mod wellknown;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/nodeinfo", get(wellknown::nodeinfo_links))
         .route("/nodeinfo/2.1", get(wellknown::nodeinfo))
         .route("/actor", get(activitypub::instance_actor))
+        .route("/metrics", get(metrics::metrics))
         .route("/inbox", post(inbox::shared_inbox))
         .route("/users/{username}", get(activitypub::actor))
         .route("/{handle}", get(profile_shortcut))
@@ -77,7 +79,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
         .await
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -99,8 +99,9 @@ async fn fresh_database(backend: Backend) -> (String, DbGuard) {
 /// Limits shrunk so retries happen in milliseconds.
 pub fn test_limits() -> Limits {
     Limits {
-        delivery_attempts: 3,
-        delivery_retry_base: Duration::from_millis(50),
+        delivery_max_attempts: 5,
+        delivery_retry_unit: Duration::from_millis(1),
+        delivery_poll_interval: Duration::from_millis(20),
         request_timeout: Duration::from_secs(5),
         ..Limits::default()
     }
@@ -130,6 +131,7 @@ impl TestApp {
         };
         configure(&mut config);
         let state = AppState::build(config).await.expect("app state");
+        state.delivery.start();
         let server_state = state.clone();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, roadie::http::router(server_state)).await;
@@ -210,11 +212,18 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
-    /// Waits until every queued delivery was attempted to the end.
+    /// Waits until every queued delivery was delivered or given up, retries included.
     pub async fn run_deliveries(&self) {
+        tokio::time::timeout(Duration::from_secs(30), self.state.delivery.wait_settled())
+            .await
+            .expect("deliveries settle within 30 s");
+    }
+
+    /// Waits until no delivery is due now (retries scheduled for later may remain).
+    pub async fn run_due_deliveries(&self) {
         tokio::time::timeout(Duration::from_secs(30), self.state.delivery.wait_idle())
             .await
-            .expect("deliveries finish within 30 s");
+            .expect("due deliveries finish within 30 s");
     }
 
     /// `totalItems` of an artist's followers collection, read over HTTP.

@@ -64,6 +64,11 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
     }
 
     let actor = verified_actor(data, &actor_id, &checked).await?;
+    // A host that talks to us is alive again, whatever its past delivery failures.
+    if db::hosts::mark_available(&data.db, &actor.row.domain).await? {
+        tracing::info!(host = %actor.row.domain, "host is available again");
+        data.delivery.wake();
+    }
 
     if !db::activities::record_received(
         &data.db,

@@ -76,9 +76,9 @@ pub struct Delete {
 pub struct FollowEcho {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub id: Url,
-    pub actor: Url,
-    pub object: Url,
+    pub id: String,
+    pub actor: String,
+    pub object: String,
 }
 
 /// An outbound activity (`Create`, `Delete`, `Accept`, `Reject`, …) with an embedded object.
@@ -86,8 +86,8 @@ pub struct FollowEcho {
 pub struct Outbound<T: Serialize> {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub id: Url,
-    pub actor: Url,
+    pub id: String,
+    pub actor: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub to: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
