@@ -5,6 +5,7 @@
 mod support;
 
 mod api;
+mod delivery;
 mod discovery;
 mod follows;
 mod inbox_refusals;

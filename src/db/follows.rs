@@ -116,13 +116,12 @@ pub async fn accept(
         .await)
 }
 
+/// Builds the activity that answers a follow (an `Accept` or `Reject`).
+pub type Respond<'a> = Box<dyn FnOnce(&FollowRow) -> Outgoing + Send + 'a>;
+
 /// Deletes a follow; with `respond`, also stores the activity it builds (a `Reject`) in the same
 /// transaction. Returns whether a follow was deleted.
-pub async fn delete(
-    db: &Db,
-    follow: &FollowRow,
-    respond: Option<Box<dyn FnOnce(&FollowRow) -> Outgoing + Send + '_>>,
-) -> DbResult<bool> {
+pub async fn delete(db: &Db, follow: &FollowRow, respond: Option<Respond<'_>>) -> DbResult<bool> {
     with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
                 let n = diesel::delete(follows::table.find(follow.id)).execute(conn).await?;

@@ -146,11 +146,12 @@ impl Db {
                 let path = path.to_owned();
                 Box::pin(async move {
                     let mut conn = SqliteConn::establish(&path).await?;
-                    // WAL lets readers run beside the single writer; busy_timeout makes a second
-                    // writer wait instead of failing.
+                    // busy_timeout comes first so that switching to WAL waits for a lock held
+                    // by another connection instead of failing. WAL lets readers run beside the
+                    // single writer.
                     conn.batch_execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                     )
                     .await
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

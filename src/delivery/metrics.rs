@@ -29,7 +29,7 @@ impl Metrics {
             delivered: Counter::default(),
             retried: Family::default(),
             failed: Family::default(),
-            latency: Histogram::new(buckets.into_iter()),
+            latency: Histogram::new(buckets),
         }
     }
 

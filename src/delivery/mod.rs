@@ -37,6 +37,9 @@ pub struct Signer {
     pub key: Arc<SigningKey>,
 }
 
+/// The signing artist's id and the exact bytes of an activity.
+type ArtistPayload = (i64, Arc<[u8]>);
+
 /// Handle to this process's delivery workers. Cheap to clone.
 #[derive(Clone)]
 pub struct Delivery {
@@ -58,7 +61,7 @@ struct Inner {
     host_permits: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Parsed keys by artist id, and payloads by activity id: both are read for every request.
     signers: Mutex<HashMap<i64, Signer>>,
-    payloads: Mutex<HashMap<i64, (i64, Arc<[u8]>)>>,
+    payloads: Mutex<HashMap<i64, ArtistPayload>>,
     metrics: Metrics,
     started: AtomicBool,
 }

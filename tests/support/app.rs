@@ -36,7 +36,12 @@ impl Drop for TestApp {
 /// Removes the test database when the test ends.
 enum DbGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    /// Handed over to a restarted app.
+    Moved,
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl Drop for DbGuard {
@@ -114,6 +119,16 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with a chance to change the configuration first.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_with_workers(backend, true, configure).await
+    }
+
+    /// Like [`TestApp::spawn_with`]; without workers nothing is delivered (a process that dies
+    /// before sending, or one that only serves the web).
+    pub async fn spawn_with_workers(
+        backend: Backend,
+        workers: bool,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -131,7 +146,9 @@ impl TestApp {
         };
         configure(&mut config);
         let state = AppState::build(config).await.expect("app state");
-        state.delivery.start();
+        if workers {
+            state.delivery.start();
+        }
         let server_state = state.clone();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, roadie::http::router(server_state)).await;
@@ -141,6 +158,40 @@ impl TestApp {
             state,
             http: reqwest::Client::new(),
             _db: guard,
+            server,
+        }
+    }
+
+    /// Stops this server (as a crash would: nothing is shut down cleanly) and starts a new one,
+    /// with workers, on the same database and address.
+    pub async fn restart(mut self) -> TestApp {
+        self.server.abort();
+        let config = self.state.config.clone();
+        let db = std::mem::replace(&mut self._db, DbGuard::Moved);
+        drop(self);
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(config.bind).await {
+                Ok(l) => break l,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", config.bind),
+            }
+        };
+        let state = AppState::build(config.clone()).await.expect("app state");
+        state.delivery.start();
+        let server_state = state.clone();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, roadie::http::router(server_state)).await;
+        });
+        TestApp {
+            domain: config.domain.clone(),
+            state,
+            http: reqwest::Client::new(),
+            _db: db,
             server,
         }
     }
@@ -217,13 +268,6 @@ impl TestApp {
         tokio::time::timeout(Duration::from_secs(30), self.state.delivery.wait_settled())
             .await
             .expect("deliveries settle within 30 s");
-    }
-
-    /// Waits until no delivery is due now (retries scheduled for later may remain).
-    pub async fn run_due_deliveries(&self) {
-        tokio::time::timeout(Duration::from_secs(30), self.state.delivery.wait_idle())
-            .await
-            .expect("due deliveries finish within 30 s");
     }
 
     /// `totalItems` of an artist's followers collection, read over HTTP.

@@ -4,7 +4,7 @@ pub mod app;
 pub mod peer;
 
 pub use app::{Backend, TestApp};
-pub use peer::{Peer, SignOptions};
+pub use peer::{Peer, Reply, SignOptions};
 
 /// For each async test function `name(backend)`, defines `mod name { sqlite(); postgres(); }`.
 #[macro_export]

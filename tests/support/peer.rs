@@ -39,9 +39,22 @@ struct PeerActor {
     public_pem: String,
 }
 
+/// How the peer answers the next POSTs to its inboxes (then 202 again).
+#[derive(Clone, Debug)]
+pub enum Reply {
+    Status(u16),
+    /// A status with `Retry-After: SECONDS`.
+    RetryAfter(u16, u64),
+    /// Answer 202, but only after this long (to make the sender time out).
+    Slow(std::time::Duration),
+}
+
 /// One POST the peer received.
 #[derive(Clone, Debug)]
 pub struct Received {
+    pub at: std::time::Instant,
+    /// The status the peer answered (0: it answered too late, on purpose).
+    pub status: u16,
     pub path: String,
     pub body: Value,
     /// The signature verified against the key published at its `keyId`, and the digest matched.
@@ -54,11 +67,13 @@ struct PeerState {
     shared_inbox: bool,
     actors: HashMap<String, PeerActor>,
     received: Mutex<Vec<Received>>,
+    script: Mutex<std::collections::VecDeque<Reply>>,
     client: reqwest::Client,
 }
 
 /// A fake remote server on `localhost:PORT`.
 pub struct Peer {
+    addr: std::net::SocketAddr,
     pub domain: String,
     state: Arc<PeerState>,
     server: tokio::task::JoinHandle<()>,
@@ -123,31 +138,77 @@ impl Peer {
             shared_inbox,
             actors,
             received: Mutex::new(Vec::new()),
+            script: Mutex::new(Default::default()),
             client: reqwest::Client::new(),
         });
-        let app = Router::new()
-            .route("/users/{name}", get(actor))
-            .route("/users/{name}/inbox", post(inbox))
-            .route("/inbox", post(inbox))
-            .route("/.well-known/webfinger", get(webfinger))
-            .with_state(state.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = serve(listener, state.clone());
         Peer {
+            addr,
             domain,
             state,
             server,
         }
     }
 
+    /// Stops answering: connections are refused until [`Peer::resume`].
+    pub fn stop(&mut self) {
+        self.server.abort();
+    }
+
+    /// Listens again on the same address.
+    pub async fn resume(&mut self) {
+        self.server.abort();
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    let _ = e;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
+            }
+        };
+        self.server = serve(listener, self.state.clone());
+    }
+
+    /// The next POSTs are answered like this, in order.
+    pub fn script(&self, replies: Vec<Reply>) {
+        self.state.script.lock().unwrap().extend(replies);
+    }
+
+    /// POSTs of one activity type, including those the peer refused.
+    pub fn attempts_of_type(&self, kind: &str) -> Vec<Received> {
+        self.state
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.body["type"] == kind)
+            .cloned()
+            .collect()
+    }
+
+    /// `http://localhost:PORT{path}`
+    pub fn url_of(&self, path: &str) -> String {
+        format!("http://{}{}", self.domain, path)
+    }
+
     pub fn actor_id(&self, name: &str) -> String {
         format!("http://{}/users/{name}", self.domain)
     }
 
-    /// Every POST received so far.
+    /// Every POST received and accepted (2xx) so far.
     pub fn received(&self) -> Vec<Received> {
-        self.state.received.lock().unwrap().clone()
+        self.state
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .cloned()
+            .collect()
     }
 
     /// Received activities of one `type`.
@@ -255,6 +316,18 @@ impl Peer {
     }
 }
 
+fn serve(listener: tokio::net::TcpListener, state: Arc<PeerState>) -> tokio::task::JoinHandle<()> {
+    let app = Router::new()
+        .route("/users/{name}", get(actor))
+        .route("/users/{name}/inbox", post(inbox))
+        .route("/inbox", post(inbox))
+        .route("/.well-known/webfinger", get(webfinger))
+        .with_state(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    })
+}
+
 async fn actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) -> impl IntoResponse {
     let Some(actor) = state.actors.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -289,16 +362,34 @@ async fn inbox(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    let at = std::time::Instant::now();
+    let reply = state.script.lock().unwrap().pop_front();
     let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (signature_valid, key_id) = verify(&state, "post", uri.path(), &headers, &body).await;
+    let (status, retry_after, delay) = match reply {
+        None => (202, None, None),
+        Some(Reply::Status(s)) => (s, None, None),
+        Some(Reply::RetryAfter(s, secs)) => (s, Some(secs), None),
+        // Recorded as status 0: the sender gives up before the answer comes.
+        Some(Reply::Slow(wait)) => (0, None, Some(wait)),
+    };
     state.received.lock().unwrap().push(Received {
+        at,
+        status,
         path: uri.path().to_owned(),
         body: value,
         signature_valid,
         key_id,
     });
-    StatusCode::ACCEPTED
+    if let Some(wait) = delay {
+        tokio::time::sleep(wait).await;
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED);
+    match retry_after {
+        Some(secs) => (status, [("retry-after", secs.to_string())]).into_response(),
+        None => status.into_response(),
+    }
 }
 
 /// Verifies a Mastodon-style signature by fetching the key from its `keyId`.
