@@ -249,6 +249,20 @@ impl Peer {
         body: &[u8],
         opts: SignOptions,
     ) -> reqwest::Response {
+        self.try_post_signed(actor, url, body, opts)
+            .await
+            .expect("POST from peer")
+    }
+
+    /// Like [`Peer::post_signed`], returning transport errors (a server may close the
+    /// connection while a large body is still being sent).
+    pub async fn try_post_signed(
+        &self,
+        actor: &str,
+        url: &str,
+        body: &[u8],
+        opts: SignOptions,
+    ) -> reqwest::Result<reqwest::Response> {
         let target = url::Url::parse(url).expect("target URL");
         let host = match target.port() {
             Some(p) => format!("{}:{p}", target.host_str().unwrap_or_default()),
@@ -301,7 +315,7 @@ impl Peer {
                 ),
             );
         }
-        req.send().await.expect("POST from peer")
+        req.send().await
     }
 
     /// POSTs a JSON activity, correctly signed by `actor`.
