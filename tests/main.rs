@@ -7,6 +7,7 @@ mod support;
 mod api;
 mod delivery;
 mod discovery;
+mod fixtures;
 mod follows;
 mod inbox_refusals;
 mod posts;

@@ -2,6 +2,10 @@
 //! the signing of outgoing requests the way Mastodon expects (`rsa-sha256` semantics over
 //! `(request-target) host date digest`).
 //!
+//! Signing uses `http-signature-normalization`; verification builds the signing string from the
+//! parameters the policy approved (that crate parses the header on its own, more loosely, so its
+//! idea of what was signed could differ from ours).
+//!
 //! The policy is a pure function of the request, our host name and the clock, so each rule is
 //! tested on its own. It closes the gaps of the federation library's own check (unsigned `date`
 //! or `host`, any `Host`, dates far in the future): see docs/FEDERATION.md.
@@ -31,6 +35,8 @@ pub const ACCEPTED_ALGORITHMS: &[&str] = &["rsa-sha256", "hs2019"];
 pub enum SignatureError {
     #[error("request is not signed")]
     Missing,
+    #[error("RFC 9421 signatures are not supported yet: sign with draft-cavage HTTP signatures")]
+    Rfc9421,
     #[error("malformed Signature header: {0}")]
     Malformed(&'static str),
     #[error("unsupported signature algorithm {0:?}")]
@@ -161,6 +167,11 @@ pub fn check_request(
     now: SystemTime,
     window: Window,
 ) -> Result<CheckedRequest, SignatureError> {
+    // RFC 9421 also uses a `Signature` header, beside `Signature-Input`. Say so plainly: the
+    // sender (Fedify, for one) then retries with draft-cavage.
+    if headers.contains_key("signature-input") {
+        return Err(SignatureError::Rfc9421);
+    }
     let header = match (headers.get("signature"), headers.get("authorization")) {
         (Some(sig), _) => sig,
         (None, Some(auth)) if auth.as_bytes().starts_with(b"Signature ") => auth,
@@ -227,26 +238,50 @@ pub fn check_request(
     let key_id =
         Url::parse(&params.key_id).map_err(|_| SignatureError::Malformed("keyId is not a URL"))?;
 
-    // The signing string itself is built by http-signature-normalization from the headers.
-    let mut map = BTreeMap::new();
-    for name in headers.keys() {
-        let values: Vec<&str> = headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        map.insert(name.as_str().to_owned(), values.join(", "));
-    }
-    let unverified = SigConfig::new()
-        .set_expiration(window.max_age)
-        .begin_verify(method.as_str(), path_and_query, map)
-        .map_err(|_| SignatureError::Malformed("cannot build signing string"))?;
-    let signing_string = unverified.signing_string().to_owned();
+    // The signing string is built from the very parameters the policy checked above, so the
+    // list that is verified cannot differ from the list that was approved.
+    let signing_string = signing_string(method, path_and_query, headers, &params)?;
     Ok(CheckedRequest {
         key_id,
         signing_string,
         signature: params.signature,
     })
+}
+
+/// The draft-cavage signing string: one `name: value` line per signed component, in order.
+fn signing_string(
+    method: &Method,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    params: &SignatureParams,
+) -> Result<String, SignatureError> {
+    let mut lines = Vec::with_capacity(params.headers.len());
+    for name in &params.headers {
+        let value = match name.as_str() {
+            "(request-target)" => {
+                format!("{} {path_and_query}", method.as_str().to_ascii_lowercase())
+            }
+            "(created)" => params.created.ok_or(SignatureError::BadDate)?.to_string(),
+            "(expires)" => params
+                .expires
+                .ok_or(SignatureError::Malformed("(expires) signed but absent"))?
+                .to_string(),
+            header => {
+                let values = headers
+                    .get_all(header)
+                    .iter()
+                    .map(|v| v.to_str().map(str::trim))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| SignatureError::Malformed("signed header is not text"))?;
+                if values.is_empty() {
+                    return Err(SignatureError::Malformed("signed header is missing"));
+                }
+                values.join(", ")
+            }
+        };
+        lines.push(format!("{name}: {value}"));
+    }
+    Ok(lines.join("\n"))
 }
 
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -357,6 +392,49 @@ mod tests {
         assert_eq!(p.headers, ["(created)"]);
         assert!(parse_signature_header(r#"keyId="a"#).is_err());
         assert!(parse_signature_header(r#"signature="s""#).is_err());
+    }
+
+    #[test]
+    fn a_quoted_value_cannot_smuggle_a_second_headers_list() {
+        let now = SystemTime::now();
+        let body = br#"{"a":1}"#;
+        let (mut headers, key) = signed_headers(now, body);
+        let original = headers["signature"].to_str().unwrap().to_owned();
+        // An attacker appends a field whose value looks like a shorter `headers` list.
+        let crafted = format!(r#"{original},x="a,headers=(request-target)""#);
+        headers.insert("signature", HeaderValue::from_str(&crafted).unwrap());
+        let checked = check_request(
+            &Method::POST,
+            "/inbox",
+            &headers,
+            Some(body),
+            "music.example",
+            now,
+            WINDOW,
+        )
+        .unwrap();
+        assert!(
+            checked.signing_string.contains("digest: SHA-256="),
+            "{}",
+            checked.signing_string
+        );
+        checked.verify(&key).unwrap();
+        // A second real `headers` field is refused outright.
+        let doubled = format!(r#"{original},headers="(request-target)""#);
+        headers.insert("signature", HeaderValue::from_str(&doubled).unwrap());
+        assert_eq!(
+            check_request(
+                &Method::POST,
+                "/inbox",
+                &headers,
+                Some(body),
+                "music.example",
+                now,
+                WINDOW
+            )
+            .unwrap_err(),
+            SignatureError::Malformed("repeated field")
+        );
     }
 
     fn signed_headers(now: SystemTime, body: &[u8]) -> (HeaderMap, VerifyingKey) {

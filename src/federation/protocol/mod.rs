@@ -24,6 +24,7 @@ pub static CONTEXT: LazyLock<Value> = LazyLock::new(|| {
         "https://w3id.org/security/v1",
         {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "sensitive": "as:sensitive",
             "toot": "http://joinmastodon.org/ns#",
             "featured": {"@id": "toot:featured", "@type": "@id"},
             "discoverable": "toot:discoverable",
