@@ -66,7 +66,7 @@ impl AppState {
         };
         let urls = Urls::new(&config);
         let http = client::build(
-            &config.domain,
+            &urls.base(),
             config.limits.request_timeout,
             config.allow_private_network,
         );

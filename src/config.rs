@@ -259,12 +259,6 @@ impl Config {
     pub fn base_url(&self) -> String {
         format!("{}://{}", self.protocol.as_str(), self.domain)
     }
-
-    /// Builds an absolute local URL from a path that starts with `/`.
-    pub fn url(&self, path: &str) -> Url {
-        Url::parse(&format!("{}{}", self.base_url(), path))
-            .unwrap_or_else(|_| panic!("local path {path:?} must form a valid URL"))
-    }
 }
 
 #[cfg(test)]

@@ -96,6 +96,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The federation library has its own switch for reaching private addresses; only Roadie's
+    // own setting may decide that. Done before any thread starts.
+    if std::env::var_os("DANGER_FEDERATION_ALLOW_LOCAL_IP").is_some()
+        && !config.allow_private_network
+    {
+        eprintln!(
+            "roadie: ignoring DANGER_FEDERATION_ALLOW_LOCAL_IP; use ROADIE_DANGER_ALLOW_PRIVATE_NETWORK for local testing"
+        );
+        std::env::remove_var("DANGER_FEDERATION_ALLOW_LOCAL_IP");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -67,6 +67,9 @@ impl Urls {
     pub fn instance_actor(&self) -> Url {
         self.at("/actor")
     }
+    pub fn instance_outbox(&self) -> Url {
+        self.at("/actor/outbox")
+    }
     pub fn instance_key_id(&self) -> Url {
         self.at("/actor#main-key")
     }

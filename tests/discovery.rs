@@ -187,6 +187,16 @@ async fn discovery_documents(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 200);
 
+    // The instance actor's links lead somewhere: its outbox, and the home page listing artists.
+    let (status, _, outbox) = app.get_ap(actor["outbox"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(outbox["type"], "OrderedCollection");
+    let home = app.http.get(actor["url"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains(&format!("@band@{}", app.domain)), "{html}");
+    assert!(html.contains(&app.url("/@band")), "{html}");
+
     // The API describes itself.
     let spec: serde_json::Value = app
         .http

@@ -71,6 +71,16 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<Artist>> {
         .optional()?))
 }
 
+/// Artists in username order, for the home page.
+pub async fn list(db: &Db, limit: i64) -> DbResult<Vec<Artist>> {
+    with_conn!(db, conn => Ok(artists::table
+        .order(artists::username.asc())
+        .limit(limit)
+        .select(Artist::as_select())
+        .load(conn)
+        .await?))
+}
+
 pub async fn count(db: &Db) -> DbResult<i64> {
     with_conn!(db, conn => Ok(artists::table.count().get_result(conn).await?))
 }

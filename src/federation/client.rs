@@ -14,10 +14,14 @@ use url::{Host, Url};
 
 /// Builds the shared client: no automatic redirects (fetches follow one by hand, after checks),
 /// timeouts, a `User-Agent` (GoToSocial refuses requests without one), the validating resolver.
-pub fn build(domain: &str, timeout: Duration, allow_private_network: bool) -> reqwest::Client {
+pub fn build(
+    base_url: &url::Url,
+    timeout: Duration,
+    allow_private_network: bool,
+) -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(format!(
-            "Roadie/{} (+https://{domain}/)",
+            "Roadie/{} (+{base_url})",
             env!("CARGO_PKG_VERSION")
         ))
         .redirect(reqwest::redirect::Policy::none())

@@ -75,7 +75,7 @@ pub fn instance_actor(urls: &Urls, domain: &str, public_key_pem: &str) -> LocalA
         summary: String::new(),
         url: urls.base(),
         inbox: urls.shared_inbox(),
-        outbox: urls.shared_inbox(),
+        outbox: urls.instance_outbox(),
         followers: None,
         following: None,
         featured: None,

@@ -62,6 +62,11 @@ pub async fn instance_actor(State(state): State<AppState>) -> Response {
     )
 }
 
+/// `GET /actor/outbox`: the instance actor publishes nothing.
+pub async fn instance_outbox(State(state): State<AppState>) -> Response {
+    empty_collection(state.urls.instance_outbox())
+}
+
 #[derive(Deserialize)]
 pub struct PageQuery {
     page: Option<bool>,

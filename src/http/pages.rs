@@ -47,6 +47,41 @@ struct PostPage {
     published_human: String,
 }
 
+struct ArtistLink {
+    name: String,
+    handle: String,
+    url: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    domain: String,
+    artists: Vec<ArtistLink>,
+}
+
+/// Artists listed on the home page.
+const HOME_ARTISTS: i64 = 200;
+
+/// `GET /`: the instance and its artists.
+pub async fn home(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<Response, AppError> {
+    let artists = db::artists::list(&state.db, HOME_ARTISTS)
+        .await?
+        .into_iter()
+        .map(|a| ArtistLink {
+            handle: handle(&state, &a),
+            url: state.urls.profile(&a.username).to_string(),
+            name: a.display_name,
+        })
+        .collect();
+    render(&HomePage {
+        domain: state.config.domain.clone(),
+        artists,
+    })
+}
+
 #[derive(Template)]
 #[template(path = "gone.html")]
 struct GonePage;
