@@ -83,7 +83,7 @@ impl Default for Limits {
             delivery_max_attempts: 16,
             delivery_retry_unit: Duration::from_secs(1),
             delivery_concurrency: 64,
-            delivery_per_host: 8,
+            delivery_per_host: 4,
             delivery_lease: Duration::from_secs(300),
             delivery_poll_interval: Duration::from_secs(1),
             host_unavailable_after_days: 7,

@@ -13,6 +13,8 @@ on_both_backends! {
     refused_connection_recovers,
     gone_and_not_found_are_not_retried,
     retry_after_is_honoured,
+    metrics_and_admin_queue_report_the_queue,
+    unavailable_host_is_skipped_until_it_talks_to_us,
     pending_deliveries_survive_a_restart,
     two_workers_deliver_each_once,
 }
@@ -250,4 +252,110 @@ async fn two_workers_deliver_each_once(backend: Backend) {
     for w in &workers {
         w.delivery.shutdown().await;
     }
+}
+
+async fn metrics_and_admin_queue_report_the_queue(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let ok = Peer::start(&["ann"], true).await;
+    let gone = Peer::start(&["bob"], true).await;
+    follow(&app, &ok, "ann").await;
+    follow(&app, &gone, "bob").await;
+    app.run_deliveries().await;
+    gone.script(vec![Reply::Status(410)]);
+    post(&app, &token, "counted").await;
+    app.run_deliveries().await;
+
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    };
+    // Two Accepts and one Create were delivered; one Create was refused for good.
+    assert_eq!(value("roadie_deliveries_succeeded_total"), 3.0);
+    assert_eq!(
+        value("roadie_deliveries_failed_total{reason=\"http_410\"}"),
+        1.0
+    );
+    assert_eq!(value("roadie_queue_pending"), 0.0);
+    assert_eq!(value("roadie_queue_delivered"), 3.0);
+    assert_eq!(value("roadie_queue_failed"), 1.0);
+    assert!(
+        text.contains("roadie_delivery_latency_seconds_bucket"),
+        "{text}"
+    );
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_roadie"))
+        .args(["admin", "queue"])
+        .env_clear()
+        .env("ROADIE_DATABASE_URL", &app.state.config.database_url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("delivered          3"), "{stdout}");
+    assert!(stdout.contains("failed             1"), "{stdout}");
+}
+
+async fn unavailable_host_is_skipped_until_it_talks_to_us(backend: Backend) {
+    // One failing day is enough here, so the test need not wait for a week.
+    let app = TestApp::spawn_with(backend, |c| c.limits.host_unavailable_after_days = 1).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["fan"], true).await;
+    follow(&app, &peer, "fan").await;
+    app.run_deliveries().await;
+
+    peer.script(vec![Reply::Status(500)]);
+    post(&app, &token, "are you there?").await;
+    let host = peer.domain.clone();
+    let marked = async {
+        loop {
+            if let Some(h) = db::hosts::get(app.db(), &host).await.unwrap() {
+                if h.unavailable_since.is_some() {
+                    return h;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let row = tokio::time::timeout(Duration::from_secs(10), marked)
+        .await
+        .expect("host marked unavailable");
+    assert_eq!(row.failure_days, 1);
+    // Retries are due within milliseconds, but the host is skipped.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(peer.attempts_of_type("Create").len(), 1);
+    let stats = db::deliveries::stats(app.db(), db::now()).await.unwrap();
+    assert_eq!(stats.pending, 1);
+    assert_eq!(stats.unavailable_hosts, 1);
+
+    // The host sends us a valid signed activity: it is alive, and the delivery goes out.
+    let like = json!({
+        "id": format!("{}#likes/1", peer.actor_id("fan")),
+        "type": "Like",
+        "actor": peer.actor_id("fan"),
+        "object": app.url("/users/band/posts/1"),
+    });
+    let res = peer.deliver("fan", &app.url("/inbox"), &like).await;
+    assert_eq!(res.status(), 202);
+    app.run_deliveries().await;
+    assert_eq!(peer.received_of_type("Create").len(), 1);
+    let row = db::hosts::get(app.db(), &host).await.unwrap().unwrap();
+    assert!(row.unavailable_since.is_none());
+    assert_eq!(row.failure_days, 0);
 }

@@ -191,7 +191,12 @@ async fn discovery_documents(backend: Backend) {
     let (status, _, outbox) = app.get_ap(actor["outbox"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(outbox["type"], "OrderedCollection");
-    let home = app.http.get(actor["url"].as_str().unwrap()).send().await.unwrap();
+    let home = app
+        .http
+        .get(actor["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(home.status(), 200);
     let html = home.text().await.unwrap();
     assert!(html.contains(&format!("@band@{}", app.domain)), "{html}");

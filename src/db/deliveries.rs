@@ -241,6 +241,19 @@ pub async fn prune(
     })
 }
 
+/// Makes every claimed pending delivery claimable again at once, as if the leases had expired
+/// (after a crash, when the admin knows no worker is running). Returns how many were released.
+pub async fn release_all_claims(db: &Db) -> DbResult<usize> {
+    with_conn!(db, conn => Ok(diesel::update(
+        deliveries::table
+            .filter(deliveries::state.eq("pending"))
+            .filter(deliveries::locked_until.is_not_null()),
+    )
+    .set(deliveries::locked_until.eq(None::<NaiveDateTime>))
+    .execute(conn)
+    .await?))
+}
+
 /// A delivery as an admin or a test sees it.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = deliveries)]

@@ -62,6 +62,32 @@ pub async fn record(
         .await)
 }
 
+/// Records an accepted follow without answering it: for imports and benchmarks, where the
+/// follower was accepted elsewhere already. An existing follow is left as it is.
+pub async fn import_accepted(
+    db: &Db,
+    artist_id: i64,
+    remote_actor_id: i64,
+    follow_ap_id: &str,
+) -> DbResult<()> {
+    let now = super::now();
+    with_conn!(db, conn => {
+        diesel::insert_into(follows::table)
+            .values((
+                follows::artist_id.eq(artist_id),
+                follows::remote_actor_id.eq(remote_actor_id),
+                follows::follow_ap_id.eq(follow_ap_id),
+                follows::accepted.eq(true),
+                follows::created_at.eq(now),
+                follows::updated_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
 pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<FollowRow>> {
     with_conn!(db, conn => Ok(follows::table
         .find(id)

@@ -57,7 +57,11 @@ struct Inner {
     stopped: Notify,
     /// Claimed deliveries not yet recorded.
     in_flight: watch::Sender<usize>,
-    permits: Arc<Semaphore>,
+    /// Rows claimed and not yet recorded: twice the send concurrency, so that the next batch is
+    /// claimed while the current one is being sent.
+    claim_slots: Arc<Semaphore>,
+    /// Requests being sent.
+    send_permits: Arc<Semaphore>,
     host_permits: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Parsed keys by artist id, and payloads by activity id: both are read for every request.
     signers: Mutex<HashMap<i64, Signer>>,
@@ -77,7 +81,8 @@ impl Delivery {
         let (in_flight, _) = watch::channel(0);
         Delivery {
             inner: Arc::new(Inner {
-                permits: Arc::new(Semaphore::new(limits.delivery_concurrency.max(1))),
+                claim_slots: Arc::new(Semaphore::new(2 * limits.delivery_concurrency.max(1))),
+                send_permits: Arc::new(Semaphore::new(limits.delivery_concurrency.max(1))),
                 db,
                 urls,
                 client,

@@ -23,6 +23,8 @@ use crate::{
 
 /// Outcomes are written in batches of at most this many rows.
 const RECORD_BATCH: usize = 512;
+/// How long the claiming loop waits for more free permits before claiming fewer rows.
+const CLAIM_GATHER: Duration = Duration::from_millis(3);
 /// Payloads kept parsed in memory (one per recent activity).
 const PAYLOAD_CACHE: usize = 256;
 
@@ -31,15 +33,25 @@ pub(super) async fn claim_loop(inner: Arc<Inner>) {
     tokio::spawn(record_loop(inner.clone(), record_rx));
     while !inner.stopping.load(Ordering::SeqCst) {
         let first = tokio::select! {
-            permit = inner.permits.clone().acquire_owned() => match permit {
+            permit = inner.claim_slots.clone().acquire_owned() => match permit {
                 Ok(p) => p,
                 Err(_) => break,
             },
             _ = inner.stopped.notified() => break,
         };
+        // Claim in batches, not a row at a time as single slots come free: wait a moment for a
+        // quarter of the concurrency before going to the database.
         let mut permits = vec![first];
-        while let Ok(p) = inner.permits.clone().try_acquire_owned() {
-            permits.push(p);
+        let batch = (inner.limits.delivery_concurrency / 4).max(1);
+        let gather_until = Instant::now() + CLAIM_GATHER;
+        loop {
+            while let Ok(p) = inner.claim_slots.clone().try_acquire_owned() {
+                permits.push(p);
+            }
+            if permits.len() >= batch || Instant::now() >= gather_until {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
         let now = db::now();
         let lease = chrono::Duration::from_std(inner.limits.delivery_lease)
@@ -76,17 +88,21 @@ async fn deliver(
     record: mpsc::UnboundedSender<(i64, String, Outcome)>,
 ) {
     let started = Instant::now();
+    // The host's permit first, then a sending slot, so rows waiting for a busy host do not hold
+    // up rows for other hosts.
     let host_permit = host_semaphore(&inner, &row.host).acquire_owned().await;
-    let outcome = if inner.stopping.load(Ordering::SeqCst) || host_permit.is_err() {
-        Outcome::Released
-    } else {
-        let outcome = attempt(&inner, &row).await;
-        inner
-            .metrics
-            .latency
-            .observe(started.elapsed().as_secs_f64());
-        outcome
-    };
+    let send_permit = inner.send_permits.clone().acquire_owned().await;
+    let outcome =
+        if inner.stopping.load(Ordering::SeqCst) || host_permit.is_err() || send_permit.is_err() {
+            Outcome::Released
+        } else {
+            let outcome = attempt(&inner, &row).await;
+            inner
+                .metrics
+                .latency
+                .observe(started.elapsed().as_secs_f64());
+            outcome
+        };
     // The recorder decrements the in-flight count once the outcome is stored.
     if record.send((row.id, row.host, outcome)).is_err() {
         inner.in_flight.send_modify(|n| *n -= 1);

@@ -68,6 +68,8 @@ struct PeerState {
     actors: HashMap<String, PeerActor>,
     received: Mutex<Vec<Received>>,
     script: Mutex<std::collections::VecDeque<Reply>>,
+    /// Every answer waits this long (a slow but working server).
+    delay: Mutex<Option<std::time::Duration>>,
     client: reqwest::Client,
 }
 
@@ -139,6 +141,7 @@ impl Peer {
             actors,
             received: Mutex::new(Vec::new()),
             script: Mutex::new(Default::default()),
+            delay: Mutex::new(None),
             client: reqwest::Client::new(),
         });
         let server = serve(listener, state.clone());
@@ -171,6 +174,11 @@ impl Peer {
             }
         };
         self.server = serve(listener, self.state.clone());
+    }
+
+    /// Answers every POST (successfully) only after `delay`.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.state.delay.lock().unwrap() = Some(delay);
     }
 
     /// The next POSTs are answered like this, in order.
@@ -397,6 +405,10 @@ async fn inbox(
         key_id,
     });
     if let Some(wait) = delay {
+        tokio::time::sleep(wait).await;
+    }
+    let slow = *state.delay.lock().unwrap();
+    if let Some(wait) = slow {
         tokio::time::sleep(wait).await;
     }
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::ACCEPTED);
