@@ -15,6 +15,7 @@ on_both_backends! {
     retry_after_is_honoured,
     metrics_and_admin_queue_report_the_queue,
     unavailable_host_is_skipped_until_it_talks_to_us,
+    old_rows_are_pruned,
     pending_deliveries_survive_a_restart,
     two_workers_deliver_each_once,
 }
@@ -358,4 +359,38 @@ async fn unavailable_host_is_skipped_until_it_talks_to_us(backend: Backend) {
     let row = db::hosts::get(app.db(), &host).await.unwrap().unwrap();
     assert!(row.unavailable_since.is_none());
     assert_eq!(row.failure_days, 0);
+}
+
+async fn old_rows_are_pruned(backend: Backend) {
+    // Retries far apart, so a failing delivery stays pending during the test.
+    let app = TestApp::spawn_with(backend, |c| {
+        c.limits.delivery_retry_unit = Duration::from_secs(10)
+    })
+    .await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["fan"], true).await;
+    follow(&app, &peer, "fan").await;
+    app.run_deliveries().await;
+    post(&app, &token, "old news").await;
+    app.run_deliveries().await;
+    let before = db::deliveries::stats(app.db(), db::now()).await.unwrap();
+    assert_eq!(before.delivered, 2);
+
+    // Nothing is old enough yet.
+    let an_hour_ago = db::now() - chrono::Duration::hours(1);
+    assert_eq!(
+        db::deliveries::prune(app.db(), an_hour_ago, an_hour_ago)
+            .await
+            .unwrap(),
+        (0, 0)
+    );
+    // A stored row that could never be sent is given up after the cut-off; finished rows go.
+    peer.script(vec![Reply::Status(503)]);
+    post(&app, &token, "stuck").await;
+    let soon = db::now() + chrono::Duration::seconds(1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (pruned, expired) = db::deliveries::prune(app.db(), soon, soon).await.unwrap();
+    assert_eq!((pruned, expired), (2, 1));
+    let after = db::deliveries::stats(app.db(), db::now()).await.unwrap();
+    assert_eq!((after.pending, after.delivered, after.failed), (0, 0, 1));
 }

@@ -218,6 +218,13 @@ pub async fn prune(
 ) -> DbResult<(usize, usize)> {
     let now = super::now();
     with_conn!(db, conn => {
+        let pruned = diesel::delete(
+            deliveries::table
+                .filter(deliveries::state.ne("pending"))
+                .filter(deliveries::finished_at.lt(finished_before)),
+        )
+        .execute(conn)
+        .await?;
         let expired = diesel::update(
             deliveries::table
                 .filter(deliveries::state.eq("pending"))
@@ -228,13 +235,6 @@ pub async fn prune(
             deliveries::last_error.eq(Some("expired: never delivered")),
             deliveries::finished_at.eq(Some(now)),
         ))
-        .execute(conn)
-        .await?;
-        let pruned = diesel::delete(
-            deliveries::table
-                .filter(deliveries::state.ne("pending"))
-                .filter(deliveries::finished_at.lt(finished_before)),
-        )
         .execute(conn)
         .await?;
         Ok((pruned, expired))
