@@ -35,6 +35,9 @@ pub struct Config {
     pub protocol: Protocol,
     /// Allows outgoing requests to loopback and private addresses. Local testing only.
     pub allow_private_network: bool,
+    /// Serve ActivityPub documents only to signed requests ("authorized fetch", Mastodon's
+    /// secure mode). Browsers still get HTML; discovery and the instance actor stay open.
+    pub authorized_fetch: bool,
     /// Limits that tests may shrink; every delay and bound lives here, not in statics.
     pub limits: Limits,
 }
@@ -110,6 +113,7 @@ struct RawConfig {
     data_dir: Option<String>,
     protocol: Option<String>,
     danger_allow_private_network: Option<bool>,
+    authorized_fetch: Option<bool>,
 }
 
 impl Config {
@@ -158,6 +162,9 @@ impl Config {
         if let Some(v) = var("ROADIE_DANGER_ALLOW_PRIVATE_NETWORK") {
             raw.danger_allow_private_network =
                 Some(parse_bool("ROADIE_DANGER_ALLOW_PRIVATE_NETWORK", &v)?);
+        }
+        if let Some(v) = var("ROADIE_AUTHORIZED_FETCH") {
+            raw.authorized_fetch = Some(parse_bool("ROADIE_AUTHORIZED_FETCH", &v)?);
         }
         raw.validate()
     }
@@ -226,6 +233,7 @@ impl RawConfig {
             data_dir,
             protocol,
             allow_private_network: self.danger_allow_private_network.unwrap_or(false),
+            authorized_fetch: self.authorized_fetch.unwrap_or(false),
             limits: Limits::default(),
         })
     }

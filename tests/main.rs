@@ -5,6 +5,7 @@
 mod support;
 
 mod api;
+mod authorized_fetch;
 mod crash;
 mod delivery;
 mod discovery;

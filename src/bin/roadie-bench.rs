@@ -375,6 +375,7 @@ fn bench_config(database_url: &str) -> Config {
         data_dir: std::env::temp_dir(),
         protocol: Protocol::Http,
         allow_private_network: true,
+        authorized_fetch: false,
         limits: Limits::default(),
     }
 }

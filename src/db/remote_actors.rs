@@ -58,3 +58,13 @@ pub async fn by_ap_id(db: &Db, ap_id: &str) -> DbResult<Option<RemoteActorRow>> 
         .await
         .optional()?))
 }
+
+/// The cached actor whose key has this id.
+pub async fn by_public_key_id(db: &Db, key_id: &str) -> DbResult<Option<RemoteActorRow>> {
+    with_conn!(db, conn => Ok(remote_actors::table
+        .filter(remote_actors::public_key_id.eq(key_id))
+        .select(RemoteActorRow::as_select())
+        .first(conn)
+        .await
+        .optional()?))
+}

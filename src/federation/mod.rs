@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod protocol;
 pub mod remote_actor;
 pub mod signatures;
+pub mod signed_fetch;
 
 pub use error::FederationError;
 

@@ -4,6 +4,7 @@
 
 pub mod activitypub;
 pub mod api;
+pub mod authorized_fetch;
 pub mod error;
 pub mod inbox;
 pub mod metrics;
@@ -24,19 +25,10 @@ use crate::AppState;
 /// The whole application as a router, ready to serve or to call in-process.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.limits.max_body_bytes;
-    Router::new()
-        .route("/.well-known/webfinger", get(wellknown::webfinger))
-        .route("/.well-known/host-meta", get(wellknown::host_meta))
-        .route("/.well-known/nodeinfo", get(wellknown::nodeinfo_links))
-        .route("/nodeinfo/2.1", get(wellknown::nodeinfo))
-        .route("/", get(pages::home))
-        .route("/actor", get(activitypub::instance_actor))
-        .route("/actor/outbox", get(activitypub::instance_outbox))
-        .route("/metrics", get(metrics::metrics))
-        .route("/inbox", post(inbox::shared_inbox))
+    // Documents of artists and their objects: signed requests only, under authorized fetch.
+    let documents = Router::new()
         .route("/users/{username}", get(activitypub::actor))
         .route("/{handle}", get(profile_shortcut))
-        .route("/users/{username}/inbox", post(inbox::artist_inbox))
         .route("/users/{username}/outbox", get(activitypub::outbox))
         .route("/users/{username}/followers", get(activitypub::followers))
         .route("/users/{username}/following", get(activitypub::following))
@@ -49,6 +41,22 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/posts/{id}/activity",
             get(activitypub::post_activity),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorized_fetch::require_signature,
+        ));
+    Router::new()
+        .route("/.well-known/webfinger", get(wellknown::webfinger))
+        .route("/.well-known/host-meta", get(wellknown::host_meta))
+        .route("/.well-known/nodeinfo", get(wellknown::nodeinfo_links))
+        .route("/nodeinfo/2.1", get(wellknown::nodeinfo))
+        .route("/", get(pages::home))
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/actor/outbox", get(activitypub::instance_outbox))
+        .route("/metrics", get(metrics::metrics))
+        .route("/inbox", post(inbox::shared_inbox))
+        .route("/users/{username}/inbox", post(inbox::artist_inbox))
+        .merge(documents)
         .merge(api::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

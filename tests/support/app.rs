@@ -142,6 +142,7 @@ impl TestApp {
             data_dir,
             protocol: Protocol::Http,
             allow_private_network: true,
+            authorized_fetch: false,
             limits: test_limits(),
         };
         configure(&mut config);

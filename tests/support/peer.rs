@@ -68,6 +68,8 @@ struct PeerState {
     actors: HashMap<String, PeerActor>,
     received: Mutex<Vec<Received>>,
     script: Mutex<std::collections::VecDeque<Reply>>,
+    /// Key ids as `ACTOR/main-key` (GoToSocial) instead of `ACTOR#main-key` (Mastodon).
+    path_key_ids: std::sync::atomic::AtomicBool,
     /// Every answer waits this long (a slow but working server).
     delay: Mutex<Option<std::time::Duration>>,
     client: reqwest::Client,
@@ -142,6 +144,7 @@ impl Peer {
             received: Mutex::new(Vec::new()),
             script: Mutex::new(Default::default()),
             delay: Mutex::new(None),
+            path_key_ids: std::sync::atomic::AtomicBool::new(false),
             client: reqwest::Client::new(),
         });
         let server = serve(listener, state.clone());
@@ -174,6 +177,87 @@ impl Peer {
             }
         };
         self.server = serve(listener, self.state.clone());
+    }
+
+    /// Publishes key ids the GoToSocial way, `ACTOR/main-key`, with a stub document there.
+    pub fn use_path_key_ids(&self) {
+        self.state
+            .path_key_ids
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The key id of one of this peer's actors.
+    pub fn key_id(&self, name: &str) -> String {
+        key_id(&self.state, &self.actor_id(name))
+    }
+
+    /// A signed GET as `actor`: `(request-target) host date`, no digest, labelled `algorithm`.
+    /// With `sign_query` false the query string is left out of `(request-target)`, as Gancio does.
+    pub async fn get_signed(
+        &self,
+        actor: &str,
+        url: &str,
+        algorithm: &str,
+        sign_query: bool,
+    ) -> reqwest::Response {
+        self.get_signed_as(actor, url, url, algorithm, sign_query)
+            .await
+    }
+
+    /// GETs `url` with a signature made for `signed_url` (a replay to another path).
+    pub async fn get_signed_for(
+        &self,
+        actor: &str,
+        url: &str,
+        signed_url: &str,
+    ) -> reqwest::Response {
+        self.get_signed_as(actor, url, signed_url, "rsa-sha256", true)
+            .await
+    }
+
+    async fn get_signed_as(
+        &self,
+        actor: &str,
+        url: &str,
+        signed_url: &str,
+        algorithm: &str,
+        sign_query: bool,
+    ) -> reqwest::Response {
+        let target = url::Url::parse(signed_url).expect("target URL");
+        let host = match target.port() {
+            Some(p) => format!("{}:{p}", target.host_str().unwrap_or_default()),
+            None => target.host_str().unwrap_or_default().to_owned(),
+        };
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        let path = match (target.query(), sign_query) {
+            (Some(q), true) => format!("{}?{q}", target.path()),
+            _ => target.path().to_owned(),
+        };
+        let signing_string = format!("(request-target): get {path}\nhost: {host}\ndate: {date}");
+        let signature = self.state.actors[actor]
+            .key
+            .sign(
+                Pkcs1v15Sign::new::<Sha256>(),
+                &Sha256::digest(signing_string.as_bytes()),
+            )
+            .expect("sign");
+        self.state
+            .client
+            .get(url)
+            .header("accept", "application/activity+json")
+            .header("host", &host)
+            .header("date", &date)
+            .header(
+                "signature",
+                format!(
+                    r#"keyId="{}",algorithm="{algorithm}",headers="(request-target) host date",signature="{}""#,
+                    self.key_id(actor),
+                    BASE64.encode(signature)
+                ),
+            )
+            .send()
+            .await
+            .expect("GET from peer")
     }
 
     /// Answers every POST (successfully) only after `delay`.
@@ -316,8 +400,8 @@ impl Peer {
             req = req.header(
                 "signature",
                 format!(
-                    r#"keyId="{}#main-key",algorithm="rsa-sha256",headers="{}",signature="{}""#,
-                    self.actor_id(signer_name),
+                    r#"keyId="{}",algorithm="rsa-sha256",headers="{}",signature="{}""#,
+                    self.key_id(signer_name),
                     opts.components.join(" "),
                     BASE64.encode(signature)
                 ),
@@ -341,6 +425,7 @@ impl Peer {
 fn serve(listener: tokio::net::TcpListener, state: Arc<PeerState>) -> tokio::task::JoinHandle<()> {
     let app = Router::new()
         .route("/users/{name}", get(actor))
+        .route("/users/{name}/main-key", get(key_stub))
         .route("/users/{name}/inbox", post(inbox))
         .route("/inbox", post(inbox))
         .route("/.well-known/webfinger", get(webfinger))
@@ -363,11 +448,43 @@ async fn actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) ->
         "name": format!("Fan {name}"),
         "inbox": format!("{id}/inbox"),
         "outbox": format!("{id}/outbox"),
-        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": actor.public_pem},
+        "publicKey": {"id": key_id(&state, &id), "owner": id, "publicKeyPem": actor.public_pem},
     });
     if state.shared_inbox {
         doc["endpoints"] = json!({"sharedInbox": format!("http://{}/inbox", state.domain)});
     }
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+fn key_id(state: &PeerState, actor_id: &str) -> String {
+    if state.path_key_ids.load(std::sync::atomic::Ordering::SeqCst) {
+        format!("{actor_id}/main-key")
+    } else {
+        format!("{actor_id}#main-key")
+    }
+}
+
+/// GoToSocial serves a stub at its key URL: the key, and the actor it belongs to as `id`.
+async fn key_stub(
+    State(state): State<Arc<PeerState>>,
+    Path(name): Path<String>,
+) -> impl IntoResponse {
+    let Some(actor) = state.actors.get(&name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let id = format!("http://{}/users/{name}", state.domain);
+    let doc = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id,
+        "type": "Person",
+        "preferredUsername": name,
+        "inbox": format!("{id}/inbox"),
+        "publicKey": {"id": key_id(&state, &id), "owner": id, "publicKeyPem": actor.public_pem},
+    });
     (
         [("content-type", "application/activity+json")],
         doc.to_string(),

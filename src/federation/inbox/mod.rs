@@ -99,7 +99,7 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
 
 /// Fetches (or loads) the actor and checks that the request was signed with its key. A failed
 /// check with a cached key is retried once with a fresh copy, in case the key was rotated.
-async fn verified_actor(
+pub(crate) async fn verified_actor(
     data: &Data<Ctx>,
     actor_id: &url::Url,
     checked: &signatures::CheckedRequest,
