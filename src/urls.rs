@@ -61,6 +61,20 @@ impl Urls {
     pub fn new_activity(&self) -> Url {
         self.at(&format!("/activities/{}", uuid::Uuid::new_v4()))
     }
+    /// A stored media file, served by Roadie.
+    pub fn media(&self, file_name: &str) -> Url {
+        self.at(&format!("/media/{file_name}"))
+    }
+    pub fn release(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/releases/{id}"))
+    }
+    pub fn release_activity(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/releases/{id}/activity"))
+    }
+    /// The small player page embedded by oEmbed and `twitter:player`.
+    pub fn release_embed(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/embed/users/{username}/releases/{id}"))
+    }
     pub fn shared_inbox(&self) -> Url {
         self.at("/inbox")
     }

@@ -127,6 +127,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> Text,
+        artist_id -> BigInt,
+        kind -> Text,
+        content_type -> Text,
+        file_name -> Text,
+        size_bytes -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        duration_ms -> Nullable<BigInt>,
+        blurhash -> Nullable<Text>,
+        thumbnail_file -> Nullable<Text>,
+        alt_text -> Text,
+        focal_x -> Nullable<Double>,
+        focal_y -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    releases (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        title -> Text,
+        kind -> Text,
+        release_date -> Nullable<Date>,
+        description_source -> Text,
+        description_html -> Text,
+        cover_media_id -> Nullable<Text>,
+        links -> Text,
+        hashtags -> Text,
+        license -> Text,
+        credits -> Text,
+        state -> Text,
+        publish_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    tracks (id) {
+        id -> BigInt,
+        release_id -> BigInt,
+        position -> Integer,
+        title -> Text,
+        duration_secs -> Nullable<Integer>,
+        preview_media_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(media -> artists (artist_id));
+diesel::joinable!(releases -> artists (artist_id));
+diesel::joinable!(tracks -> releases (release_id));
 diesel::joinable!(deliveries -> outbox_activities (activity_id));
 diesel::joinable!(api_tokens -> artists (artist_id));
 diesel::joinable!(follows -> artists (artist_id));
@@ -145,4 +202,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     deliveries,
     hosts,
+    media,
+    releases,
+    tracks,
 );
