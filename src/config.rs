@@ -74,6 +74,12 @@ pub struct Limits {
     pub delivery_give_up_after: Duration,
     /// How often the pruner runs.
     pub prune_interval: Duration,
+    /// How often scheduled releases are looked for.
+    pub scheduler_interval: Duration,
+    /// Largest image upload accepted (`POST /api/v1/media`).
+    pub media_max_image_bytes: u64,
+    /// Largest audio upload accepted (`POST /api/v1/media`).
+    pub media_max_audio_bytes: u64,
 }
 
 impl Default for Limits {
@@ -93,6 +99,9 @@ impl Default for Limits {
             delivery_keep_finished: Duration::from_secs(7 * 86400),
             delivery_give_up_after: Duration::from_secs(7 * 86400),
             prune_interval: Duration::from_secs(3600),
+            scheduler_interval: Duration::from_secs(5),
+            media_max_image_bytes: 16 * 1024 * 1024,
+            media_max_audio_bytes: 50 * 1024 * 1024,
         }
     }
 }

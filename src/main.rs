@@ -215,6 +215,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("  cargo run --release -- admin artist create <username> --name \"Display Name\"");
     }
     state.delivery.start();
+    roadie::scheduler::start(state.services.clone());
     roadie::http::serve(state.clone(), listener).await?;
     state.delivery.shutdown().await;
     Ok(())
@@ -223,6 +224,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn worker(config: Config) -> anyhow::Result<()> {
     let state = AppState::build(config).await?;
     state.delivery.start();
+    roadie::scheduler::start(state.services.clone());
     println!(
         "Roadie delivery worker running (database: {})",
         state.db.backend_name()

@@ -61,6 +61,16 @@ impl Urls {
     pub fn new_activity(&self) -> Url {
         self.at(&format!("/activities/{}", uuid::Uuid::new_v4()))
     }
+    /// A hashtag's page.
+    pub fn tag(&self, name: &str) -> Url {
+        let mut url = self.at("/tags/");
+        url.path_segments_mut()
+            .map(|mut s| {
+                s.pop_if_empty().push(name);
+            })
+            .ok();
+        url
+    }
     /// A stored media file, served by Roadie.
     pub fn media(&self, file_name: &str) -> Url {
         self.at(&format!("/media/{file_name}"))

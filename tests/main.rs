@@ -13,4 +13,5 @@ mod fixtures;
 mod follows;
 mod inbox_refusals;
 mod posts;
+mod releases;
 mod startup;

@@ -10,6 +10,7 @@ pub mod instance;
 pub mod media;
 pub mod outbox;
 pub mod posts;
+pub mod releases;
 pub mod remote_actors;
 pub mod schema;
 pub mod tokens;

@@ -4,10 +4,16 @@
 pub mod artists;
 pub mod follows;
 pub mod posts;
+pub mod releases;
 
 use crate::db::{
-    artists::Artist, follows::FollowRow, outbox::Outgoing, posts::PostRow,
-    remote_actors::RemoteActorRow, DbError,
+    artists::Artist,
+    follows::FollowRow,
+    outbox::Outgoing,
+    posts::PostRow,
+    releases::{ReleaseRow, TrackRow},
+    remote_actors::RemoteActorRow,
+    DbError,
 };
 
 /// What can go wrong in a domain rule; the HTTP layer maps each kind to one status.
@@ -50,6 +56,26 @@ pub trait Publisher: Send + Sync {
         follow: &FollowRow,
         follower: &RemoteActorRow,
     ) -> Outgoing;
+    /// A release was published: `Create` for followers.
+    fn release_published(
+        &self,
+        artist: &Artist,
+        release: &ReleaseRow,
+        tracks: &[TrackRow],
+        media: &releases::MediaSet,
+    ) -> Outgoing;
+    /// A published release changed: `Update` for followers.
+    fn release_updated(
+        &self,
+        artist: &Artist,
+        release: &ReleaseRow,
+        tracks: &[TrackRow],
+        media: &releases::MediaSet,
+    ) -> Outgoing;
+    /// A published release was deleted: `Delete` for followers.
+    fn release_deleted(&self, artist: &Artist, release: &ReleaseRow) -> Outgoing;
+    /// The id under which a release is published.
+    fn release_object_id(&self, artist: &Artist, release: &ReleaseRow) -> String;
     /// New deliveries were committed: a chance to start sending at once.
     fn queued(&self);
 }

@@ -9,8 +9,15 @@ use super::protocol::{
     PUBLIC,
 };
 use crate::{
-    db::{artists::Artist, posts::PostRow},
-    domain::posts::Visibility,
+    db::{
+        artists::Artist,
+        posts::PostRow,
+        releases::{ReleaseRow, TrackRow},
+    },
+    domain::{
+        posts::Visibility,
+        releases::{self, LinkKind, MediaSet, ReleaseKind},
+    },
     urls::Urls,
 };
 
@@ -136,6 +143,167 @@ pub fn post_tombstone(artist: &Artist, post: &PostRow, urls: &Urls) -> Tombstone
         id: urls.post(&artist.username, post.id),
         former_type: "Note",
         deleted: post.deleted_at.unwrap_or(post.published_at).and_utc(),
+    }
+}
+
+/// The `Note` that carries a release to Mastodon-family servers: title, kind, date, description,
+/// tracklist and links as HTML; up to four attachments (audio previews with the cover as their
+/// `icon`, then the cover itself where there is room), payment links after them (FEP-0ea0), and
+/// hashtags as `Hashtag` tags.
+pub fn release_note(
+    artist: &Artist,
+    release: &ReleaseRow,
+    tracks: &[TrackRow],
+    media: &MediaSet,
+    urls: &Urls,
+) -> Note {
+    let id = urls.release(&artist.username, release.id);
+    let (to, cc) = addressing(Visibility::Public, &urls.followers(&artist.username));
+    let kind = ReleaseKind::parse(&release.kind).unwrap_or(ReleaseKind::Other);
+    let tags = releases::hashtags(release);
+    let links = releases::links(release);
+
+    let mut html = format!(
+        "<p><strong>{}</strong><br>{}",
+        html_escape(&release.title),
+        kind.label()
+    );
+    if let Some(date) = release.release_date {
+        html.push_str(&format!(" · out {}", date.format("%-d %B %Y")));
+    }
+    html.push_str("</p>");
+    html.push_str(&release.description_html);
+    if !tracks.is_empty() {
+        html.push_str("<ol>");
+        for t in tracks {
+            html.push_str(&format!("<li>{}", html_escape(&t.title)));
+            if let Some(d) = t.duration_secs {
+                html.push_str(&format!(" ({}:{:02})", d / 60, d % 60));
+            }
+            html.push_str("</li>");
+        }
+        html.push_str("</ol>");
+    }
+    if !links.is_empty() {
+        let rendered: Vec<String> = links
+            .iter()
+            .map(|l| {
+                let verb = match l.kind {
+                    LinkKind::Buy => "Buy",
+                    LinkKind::Stream => "Stream",
+                    LinkKind::Download => "Download",
+                };
+                format!(
+                    r#"<a href="{}" rel="nofollow noopener noreferrer" target="_blank">{verb} on {}</a>"#,
+                    html_escape(&l.url),
+                    html_escape(&l.label)
+                )
+            })
+            .collect();
+        html.push_str(&format!("<p>{}</p>", rendered.join("<br>")));
+    }
+    if !tags.is_empty() {
+        let rendered: Vec<String> = tags
+            .iter()
+            .map(|t| {
+                format!(
+                    r#"<a href="{}" class="mention hashtag" rel="tag">#<span>{}</span></a>"#,
+                    urls.tag(t),
+                    html_escape(t)
+                )
+            })
+            .collect();
+        html.push_str(&format!("<p>{}</p>", rendered.join(" ")));
+    }
+
+    let cover = release.cover_media_id.as_ref().and_then(|id| media.get(id));
+    let cover_icon = cover.map(|c| {
+        serde_json::json!({"type": "Image", "mediaType": c.content_type, "url": urls.media(&c.file_name)})
+    });
+    let mut attachment: Vec<serde_json::Value> = tracks
+        .iter()
+        .filter_map(|t| Some((t, media.get(t.preview_media_id.as_ref()?)?)))
+        .take(MAX_ATTACHMENTS)
+        .map(|(t, m)| {
+            let mut doc = serde_json::json!({
+                "type": "Document",
+                "mediaType": m.content_type,
+                "url": urls.media(&m.file_name),
+                "name": format!("{} – {}", t.title, artist.display_name),
+            });
+            if let Some(ms) = m.duration_ms {
+                doc["duration"] = serde_json::Value::String(format!("PT{}S", (ms + 500) / 1000));
+            }
+            if let Some(icon) = &cover_icon {
+                doc["icon"] = icon.clone();
+            }
+            doc
+        })
+        .collect();
+    if let Some(c) = cover {
+        if attachment.len() < MAX_ATTACHMENTS {
+            let alt = if c.alt_text.is_empty() {
+                format!("Cover of {} by {}", release.title, artist.display_name)
+            } else {
+                c.alt_text.clone()
+            };
+            let mut doc = serde_json::json!({
+                "type": "Document",
+                "mediaType": c.content_type,
+                "url": urls.media(&c.file_name),
+                "name": alt,
+            });
+            if let Some(b) = &c.blurhash {
+                doc["blurhash"] = serde_json::Value::String(b.clone());
+            }
+            if let (Some(w), Some(h)) = (c.width, c.height) {
+                doc["width"] = w.into();
+                doc["height"] = h.into();
+            }
+            if let (Some(x), Some(y)) = (c.focal_x, c.focal_y) {
+                doc["focalPoint"] = serde_json::json!([x, y]);
+            }
+            attachment.push(doc);
+        }
+    }
+    // After the media, which Mastodon reads first and at most four of.
+    for l in links.iter().filter(|l| l.payment) {
+        attachment.push(serde_json::json!({
+            "type": "Link", "rel": "payment", "mediaType": "text/html", "href": l.url, "name": l.label,
+        }));
+    }
+
+    let published = release.published_at.unwrap_or(release.created_at);
+    Note {
+        kind: "Note",
+        url: id.clone(),
+        id,
+        attributed_to: urls.actor(&artist.username),
+        to,
+        cc,
+        content: html,
+        media_type: "text/html",
+        published: published.and_utc(),
+        updated: (release.updated_at > published).then(|| release.updated_at.and_utc()),
+        sensitive: false,
+        attachment,
+        tag: tags
+            .iter()
+            .map(|t| serde_json::json!({"type": "Hashtag", "href": urls.tag(t), "name": format!("#{t}")}))
+            .collect(),
+    }
+}
+
+/// Mastodon shows at most four attachments.
+pub const MAX_ATTACHMENTS: usize = 4;
+
+/// What a deleted release becomes.
+pub fn release_tombstone(artist: &Artist, release: &ReleaseRow, urls: &Urls) -> Tombstone {
+    Tombstone {
+        kind: "Tombstone",
+        id: urls.release(&artist.username, release.id),
+        former_type: "Note",
+        deleted: release.deleted_at.unwrap_or(release.updated_at).and_utc(),
     }
 }
 

@@ -17,10 +17,11 @@ use crate::{
         follows::FollowRow,
         outbox::{Audience, Outgoing},
         posts::PostRow,
+        releases::{ReleaseRow, TrackRow},
         remote_actors::RemoteActorRow,
     },
     delivery::Delivery,
-    domain::{posts::Visibility, Publisher},
+    domain::{posts::Visibility, releases::MediaSet, Publisher},
     urls::Urls,
 };
 
@@ -167,6 +168,84 @@ impl Publisher for FederationPublisher {
         follower: &RemoteActorRow,
     ) -> Outgoing {
         self.follow_response("Reject", artist, follow, follower)
+    }
+
+    fn release_published(
+        &self,
+        artist: &Artist,
+        release: &ReleaseRow,
+        tracks: &[TrackRow],
+        media: &MediaSet,
+    ) -> Outgoing {
+        let note = objects::release_note(artist, release, tracks, media, &self.urls);
+        let activity = Outbound {
+            kind: "Create",
+            id: self
+                .urls
+                .release_activity(&artist.username, release.id)
+                .to_string(),
+            actor: note.attributed_to.to_string(),
+            to: note.to.clone(),
+            cc: note.cc.clone(),
+            published: Some(note.published),
+            object: note,
+        };
+        outgoing(
+            &activity,
+            activity.object.id.to_string(),
+            true,
+            Audience::Followers,
+        )
+    }
+
+    fn release_updated(
+        &self,
+        artist: &Artist,
+        release: &ReleaseRow,
+        tracks: &[TrackRow],
+        media: &MediaSet,
+    ) -> Outgoing {
+        let note = objects::release_note(artist, release, tracks, media, &self.urls);
+        let activity = Outbound {
+            kind: "Update",
+            id: self.urls.new_activity().to_string(),
+            actor: note.attributed_to.to_string(),
+            to: note.to.clone(),
+            cc: note.cc.clone(),
+            published: note.updated,
+            object: note,
+        };
+        outgoing(
+            &activity,
+            activity.object.id.to_string(),
+            false,
+            Audience::Followers,
+        )
+    }
+
+    fn release_deleted(&self, artist: &Artist, release: &ReleaseRow) -> Outgoing {
+        let tombstone = objects::release_tombstone(artist, release, &self.urls);
+        let (to, cc) =
+            objects::addressing(Visibility::Public, &self.urls.followers(&artist.username));
+        let activity = Outbound {
+            kind: "Delete",
+            id: self.urls.new_activity().to_string(),
+            actor: self.urls.actor(&artist.username).to_string(),
+            to,
+            cc,
+            published: Some(tombstone.deleted),
+            object: tombstone,
+        };
+        outgoing(
+            &activity,
+            activity.object.id.to_string(),
+            false,
+            Audience::Followers,
+        )
+    }
+
+    fn release_object_id(&self, artist: &Artist, release: &ReleaseRow) -> String {
+        self.urls.release(&artist.username, release.id).to_string()
     }
 
     fn queued(&self) {

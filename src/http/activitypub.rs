@@ -233,3 +233,67 @@ pub async fn post_activity(
         payload,
     ))
 }
+
+/// A published release, not deleted, of this artist (drafts and scheduled ones are private).
+async fn public_release(
+    state: &AppState,
+    username: &str,
+    id: i64,
+) -> Result<(Artist, db::releases::ReleaseRow), AppError> {
+    let artist = artist(state, username).await?;
+    let release = db::releases::by_id(&state.db, id)
+        .await?
+        .filter(|r| r.artist_id == artist.id && r.state == "published")
+        .ok_or_else(|| AppError::not_found("release"))?;
+    Ok((artist, release))
+}
+
+/// `GET /users/{username}/releases/{id}`: the release's `Note`, or its page; a deleted release
+/// is a `Tombstone` with 410.
+pub async fn release(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (artist, release) = public_release(&state, &username, id).await?;
+    let ap = wants_activitypub(&headers);
+    if release.deleted_at.is_some() {
+        return Ok(if ap {
+            activity_json(
+                StatusCode::GONE,
+                objects::release_tombstone(&artist, &release, &state.urls),
+            )
+        } else {
+            pages::gone().into_response()
+        });
+    }
+    let tracks = db::releases::tracks_of(&state.db, release.id).await?;
+    let media = crate::domain::releases::media_of(&state.db, &release, &tracks).await?;
+    if ap {
+        Ok(activity_json(
+            StatusCode::OK,
+            objects::release_note(&artist, &release, &tracks, &media, &state.urls),
+        ))
+    } else {
+        pages::release(&state, &artist, &release, &tracks, &media)
+    }
+}
+
+/// `GET /users/{username}/releases/{id}/activity`: the `Create` that published a release.
+pub async fn release_activity(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let (artist, release) = public_release(&state, &username, id).await?;
+    if release.deleted_at.is_some() {
+        return Err(AppError::Gone("release was deleted".to_owned()));
+    }
+    let ap_id = state.urls.release_activity(&artist.username, id);
+    let (payload, _) = db::activities::sent_payload(&state.db, ap_id.as_str())
+        .await?
+        .ok_or_else(|| AppError::not_found("activity"))?;
+    Ok(super::negotiation::activity_json_raw(
+        StatusCode::OK,
+        payload,
+    ))
+}

@@ -41,6 +41,11 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/posts/{id}/activity",
             get(activitypub::post_activity),
         )
+        .route("/users/{username}/releases/{id}", get(activitypub::release))
+        .route(
+            "/users/{username}/releases/{id}/activity",
+            get(activitypub::release_activity),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorized_fetch::require_signature,

@@ -8,7 +8,13 @@ use axum::{
 
 use super::error::AppError;
 use crate::{
-    db::{self, artists::Artist, posts::PostRow},
+    db::{
+        self,
+        artists::Artist,
+        posts::PostRow,
+        releases::{ReleaseRow, TrackRow},
+    },
+    domain::releases::{self, LinkKind, MediaSet, ReleaseKind},
     AppState,
 };
 
@@ -79,6 +85,94 @@ pub async fn home(
     render(&HomePage {
         domain: state.config.domain.clone(),
         artists,
+    })
+}
+
+struct TrackView {
+    title: String,
+    duration: Option<String>,
+    preview_url: Option<String>,
+}
+
+struct LinkView {
+    url: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "release.html")]
+struct ReleasePage {
+    title: String,
+    artist_name: String,
+    handle: String,
+    profile_url: String,
+    release_url: String,
+    cover_url: Option<String>,
+    cover_alt: String,
+    kind_label: &'static str,
+    release_date: Option<String>,
+    description_html: String,
+    tracks: Vec<TrackView>,
+    links: Vec<LinkView>,
+    credits: String,
+    license: String,
+}
+
+/// A release's public page.
+pub fn release(
+    state: &AppState,
+    artist: &Artist,
+    release: &ReleaseRow,
+    tracks: &[TrackRow],
+    media: &MediaSet,
+) -> Result<Response, AppError> {
+    let cover = release.cover_media_id.as_ref().and_then(|id| media.get(id));
+    let kind = ReleaseKind::parse(&release.kind).unwrap_or(ReleaseKind::Other);
+    render(&ReleasePage {
+        title: release.title.clone(),
+        artist_name: artist.display_name.clone(),
+        handle: handle(state, artist),
+        profile_url: state.urls.profile(&artist.username).to_string(),
+        release_url: state.urls.release(&artist.username, release.id).to_string(),
+        cover_url: cover.map(|c| state.urls.media(&c.file_name).to_string()),
+        cover_alt: cover
+            .map(|c| c.alt_text.clone())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| format!("Cover of {}", release.title)),
+        kind_label: kind.label(),
+        release_date: release
+            .release_date
+            .map(|d| d.format("%-d %B %Y").to_string()),
+        description_html: release.description_html.clone(),
+        tracks: tracks
+            .iter()
+            .map(|t| TrackView {
+                title: t.title.clone(),
+                duration: t.duration_secs.map(|d| format!("{}:{:02}", d / 60, d % 60)),
+                preview_url: t
+                    .preview_media_id
+                    .as_ref()
+                    .and_then(|id| media.get(id))
+                    .map(|m| state.urls.media(&m.file_name).to_string()),
+            })
+            .collect(),
+        links: releases::links(release)
+            .into_iter()
+            .map(|l| LinkView {
+                text: format!(
+                    "{} on {}",
+                    match l.kind {
+                        LinkKind::Buy => "Buy",
+                        LinkKind::Stream => "Stream",
+                        LinkKind::Download => "Download",
+                    },
+                    l.label
+                ),
+                url: l.url,
+            })
+            .collect(),
+        credits: release.credits.clone(),
+        license: release.license.clone(),
     })
 }
 

@@ -25,11 +25,15 @@ pub struct TestApp {
     pub http: reqwest::Client,
     _db: DbGuard,
     server: tokio::task::JoinHandle<()>,
+    scheduler: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if let Some(s) = &self.scheduler {
+            s.abort();
+        }
     }
 }
 
@@ -107,6 +111,7 @@ pub fn test_limits() -> Limits {
         delivery_max_attempts: 5,
         delivery_retry_unit: Duration::from_millis(1),
         delivery_poll_interval: Duration::from_millis(20),
+        scheduler_interval: Duration::from_millis(50),
         request_timeout: Duration::from_secs(5),
         ..Limits::default()
     }
@@ -147,9 +152,10 @@ impl TestApp {
         };
         configure(&mut config);
         let state = AppState::build(config).await.expect("app state");
-        if workers {
+        let scheduler = workers.then(|| {
             state.delivery.start();
-        }
+            roadie::scheduler::start(state.services.clone())
+        });
         let server_state = state.clone();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, roadie::http::router(server_state)).await;
@@ -160,6 +166,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             _db: guard,
             server,
+            scheduler,
         }
     }
 
@@ -184,6 +191,7 @@ impl TestApp {
         };
         let state = AppState::build(config.clone()).await.expect("app state");
         state.delivery.start();
+        let scheduler = Some(roadie::scheduler::start(state.services.clone()));
         let server_state = state.clone();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, roadie::http::router(server_state)).await;
@@ -194,6 +202,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             _db: db,
             server,
+            scheduler,
         }
     }
 

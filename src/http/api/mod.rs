@@ -6,6 +6,7 @@ pub mod follow_requests;
 pub mod json;
 pub mod posts;
 pub mod profile;
+pub mod releases;
 
 use axum::{
     routing::{get, post},
@@ -30,10 +31,16 @@ use crate::AppState;
         follow_requests::reject,
         profile::get_profile,
         profile::update_profile,
+        releases::create_release,
+        releases::list_releases,
+        releases::get_release,
+        releases::update_release,
+        releases::publish_release,
+        releases::delete_release,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "posts"), (name = "followers"), (name = "profile"))
+    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "releases"))
 )]
 pub struct ApiDoc;
 
@@ -74,5 +81,19 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/profile",
             get(profile::get_profile).patch(profile::update_profile),
+        )
+        .route(
+            "/api/v1/releases",
+            post(releases::create_release).get(releases::list_releases),
+        )
+        .route(
+            "/api/v1/releases/{id}",
+            get(releases::get_release)
+                .put(releases::update_release)
+                .delete(releases::delete_release),
+        )
+        .route(
+            "/api/v1/releases/{id}/publish",
+            post(releases::publish_release),
         )
 }
