@@ -10,6 +10,7 @@ use crate::{
     delivery::Delivery,
     domain::Publisher,
     federation::{client, instance_actor::InstanceActor, keys, outbox::FederationPublisher},
+    media::storage::{LocalStorage, MediaStorage},
     urls::Urls,
 };
 
@@ -20,6 +21,8 @@ pub struct Services {
     pub db: Db,
     pub delivery: Delivery,
     pub publisher: Arc<dyn Publisher>,
+    /// Where uploaded media files are kept.
+    pub media: Arc<dyn MediaStorage>,
     /// The instance actor's public key (PEM).
     pub instance_public_key: String,
 }
@@ -85,7 +88,10 @@ impl AppState {
             public_key_pem: public_pem.clone(),
             private_key_pem: private_pem,
         };
+        let media: Arc<dyn MediaStorage> =
+            Arc::new(LocalStorage::new(config.data_dir.join("media"))?);
         let services = Arc::new(Services {
+            media,
             urls,
             db,
             delivery,

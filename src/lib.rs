@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod domain;
 pub mod federation;
 pub mod http;
+pub mod media;
 pub mod scheduler;
 pub mod urls;
 

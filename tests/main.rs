@@ -12,6 +12,7 @@ mod discovery;
 mod fixtures;
 mod follows;
 mod inbox_refusals;
+mod media;
 mod posts;
 mod releases;
 mod startup;

@@ -71,3 +71,12 @@ pub async fn update_description(
     .await
     .optional()?))
 }
+
+/// How many media files an artist has.
+pub async fn count_by_artist(db: &Db, artist_id: i64) -> DbResult<i64> {
+    with_conn!(db, conn => Ok(media::table
+        .filter(media::artist_id.eq(artist_id))
+        .count()
+        .get_result(conn)
+        .await?))
+}

@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{db::DbError, domain::DomainError, federation::FederationError};
+use crate::{db::DbError, domain::DomainError, federation::FederationError, media::MediaError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -105,6 +105,21 @@ impl From<FederationError> for AppError {
             FederationError::NotFound(what) => AppError::not_found(what),
             FederationError::Fetch(m) => AppError::BadRequest(m),
             FederationError::Domain(d) => d.into(),
+        }
+    }
+}
+
+impl From<MediaError> for AppError {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::Unsupported(m) => AppError::UnsupportedMediaType(m),
+            MediaError::TooLarge(m) => {
+                tracing::debug!(reason = %m, "upload refused as too large");
+                AppError::PayloadTooLarge
+            }
+            MediaError::Invalid(m) => AppError::Unprocessable(m),
+            MediaError::Io(e) => AppError::Internal(e.into()),
+            MediaError::Db(e) => AppError::Internal(e.into()),
         }
     }
 }

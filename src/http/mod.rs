@@ -7,6 +7,7 @@ pub mod api;
 pub mod authorized_fetch;
 pub mod error;
 pub mod inbox;
+pub mod media;
 pub mod metrics;
 pub mod negotiation;
 pub mod pages;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/metrics", get(metrics::metrics))
+        .route("/media/{file_name}", get(media::serve))
         .route("/inbox", post(inbox::shared_inbox))
         .route("/users/{username}/inbox", post(inbox::artist_inbox))
         .merge(documents)

@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod follow_requests;
 pub mod json;
+pub mod media;
 pub mod posts;
 pub mod profile;
 pub mod releases;
 
 use axum::{
+    extract::DefaultBodyLimit,
     routing::{get, post},
     Json, Router,
 };
@@ -31,6 +33,9 @@ use crate::AppState;
         follow_requests::reject,
         profile::get_profile,
         profile::update_profile,
+        media::upload,
+        media::get_media,
+        media::update_media,
         releases::create_release,
         releases::list_releases,
         releases::get_release,
@@ -40,7 +45,7 @@ use crate::AppState;
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "releases"))
+    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"))
 )]
 pub struct ApiDoc;
 
@@ -81,6 +86,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/profile",
             get(profile::get_profile).patch(profile::update_profile),
+        )
+        // Uploads count their own bytes against the media limits (see `media::upload`).
+        .route(
+            "/api/v1/media",
+            post(media::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/media/{id}",
+            get(media::get_media).put(media::update_media),
         )
         .route(
             "/api/v1/releases",
