@@ -61,6 +61,24 @@ impl Urls {
     pub fn new_activity(&self) -> Url {
         self.at(&format!("/activities/{}", uuid::Uuid::new_v4()))
     }
+    /// The page where a fan types their handle to follow from their own server.
+    pub fn remote_follow(&self, username: &str) -> Url {
+        self.at(&format!("/@{username}/follow"))
+    }
+    pub fn artist_feed(&self, username: &str) -> Url {
+        self.at(&format!("/@{username}/feed.atom"))
+    }
+    pub fn instance_feed(&self) -> Url {
+        self.at("/feed.atom")
+    }
+    /// The oEmbed endpoint for one of our pages.
+    pub fn oembed(&self, page: &Url) -> Url {
+        let mut url = self.at("/api/oembed");
+        url.query_pairs_mut()
+            .append_pair("url", page.as_str())
+            .append_pair("format", "json");
+        url
+    }
     /// A hashtag's page.
     pub fn tag(&self, name: &str) -> Url {
         let mut url = self.at("/tags/");

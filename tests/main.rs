@@ -14,5 +14,6 @@ mod follows;
 mod inbox_refusals;
 mod media;
 mod posts;
+mod release_pages;
 mod releases;
 mod startup;

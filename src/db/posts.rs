@@ -128,3 +128,15 @@ pub async fn recent_public(db: &Db, artist_id: i64, limit: i64) -> DbResult<Vec<
         .load(conn)
         .await?))
 }
+
+/// Newest public posts of the whole instance, for the instance feed.
+pub async fn recent_public_all(db: &Db, limit: i64) -> DbResult<Vec<PostRow>> {
+    with_conn!(db, conn => Ok(posts::table
+        .filter(posts::deleted_at.is_null())
+        .filter(posts::visibility.eq("public"))
+        .order(posts::id.desc())
+        .limit(limit)
+        .select(PostRow::as_select())
+        .load(conn)
+        .await?))
+}

@@ -12,6 +12,7 @@ pub mod protocol;
 pub mod remote_actor;
 pub mod signatures;
 pub mod signed_fetch;
+pub mod webfinger;
 
 pub use error::FederationError;
 

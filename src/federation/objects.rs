@@ -68,6 +68,7 @@ pub fn artist_actor(artist: &Artist, urls: &Urls) -> LocalActor {
         discoverable: artist.discoverable,
         indexable: artist.discoverable,
         published: artist.created_at.and_utc(),
+        attribution_domains: urls.base().host_str().map(|h| vec![h.to_owned()]).unwrap_or_default(),
         id,
     }
 }
@@ -100,6 +101,7 @@ pub fn instance_actor(urls: &Urls, domain: &str, public_key_pem: &str) -> LocalA
         discoverable: false,
         indexable: false,
         published: DateTime::<Utc>::UNIX_EPOCH,
+        attribution_domains: Vec::new(),
         id,
     }
 }

@@ -6,10 +6,12 @@ pub mod activitypub;
 pub mod api;
 pub mod authorized_fetch;
 pub mod error;
+pub mod feeds;
 pub mod inbox;
 pub mod media;
 pub mod metrics;
 pub mod negotiation;
+pub mod oembed;
 pub mod pages;
 pub mod wellknown;
 
@@ -60,6 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/metrics", get(metrics::metrics))
+        .route("/feed.atom", get(feeds::instance_feed))
+        .route("/{handle}/feed.atom", get(feeds::artist_feed))
+        .route("/{handle}/follow", get(pages::remote_follow))
+        .route("/api/oembed", get(oembed::oembed))
+        .route("/embed/users/{username}/releases/{id}", get(pages::embed))
         .route("/media/{file_name}", get(media::serve))
         .route("/inbox", post(inbox::shared_inbox))
         .route("/users/{username}/inbox", post(inbox::artist_inbox))

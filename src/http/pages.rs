@@ -18,6 +18,9 @@ use crate::{
     AppState,
 };
 
+/// Releases shown on the profile page.
+const PROFILE_RELEASES: i64 = 50;
+
 /// Posts shown on the profile page.
 const PROFILE_POSTS: i64 = 20;
 
@@ -36,9 +39,20 @@ struct ProfilePage {
     summary: String,
     actor_url: String,
     profile_url: String,
+    feed_url: String,
+    follow_url: String,
     followers: i64,
     post_count: i64,
     posts: Vec<PostView>,
+    links: Vec<LinkView>,
+    releases: Vec<ReleaseCard>,
+}
+
+struct ReleaseCard {
+    url: String,
+    title: String,
+    kind: &'static str,
+    cover_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -102,6 +116,14 @@ struct LinkView {
 #[derive(Template)]
 #[template(path = "release.html")]
 struct ReleasePage {
+    /// Plain text for `og:description`.
+    summary: String,
+    og_audio: Option<(String, String)>,
+    embed_url: String,
+    oembed_url: String,
+    creator: String,
+    /// schema.org `MusicAlbum` as JSON, safe inside a `<script>` element.
+    json_ld: String,
     title: String,
     artist_name: String,
     handle: String,
@@ -128,12 +150,58 @@ pub fn release(
 ) -> Result<Response, AppError> {
     let cover = release.cover_media_id.as_ref().and_then(|id| media.get(id));
     let kind = ReleaseKind::parse(&release.kind).unwrap_or(ReleaseKind::Other);
+    let release_url = state.urls.release(&artist.username, release.id);
+    let first_preview = tracks
+        .iter()
+        .filter_map(|t| media.get(t.preview_media_id.as_ref()?))
+        .next();
+    let json_ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "MusicAlbum",
+        "name": release.title,
+        "url": release_url,
+        "albumReleaseType": match kind {
+            ReleaseKind::Single => "SingleRelease",
+            ReleaseKind::Ep => "EPRelease",
+            _ => "AlbumRelease",
+        },
+        "byArtist": {"@type": "MusicGroup", "name": artist.display_name, "url": state.urls.profile(&artist.username)},
+        "datePublished": release.release_date.map(|d| d.to_string()),
+        "image": cover.map(|c| state.urls.media(&c.file_name)),
+        "numTracks": tracks.len(),
+        "track": tracks.iter().map(|t| serde_json::json!({
+            "@type": "MusicRecording",
+            "name": t.title,
+            "position": t.position,
+            "duration": t.duration_secs.map(|d| format!("PT{}M{}S", d / 60, d % 60)),
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
+    .replace("</", "<\\/");
     render(&ReleasePage {
+        summary: plain_summary(
+            &release.description_source,
+            kind.label(),
+            &artist.display_name,
+        ),
+        og_audio: first_preview.map(|m| {
+            (
+                state.urls.media(&m.file_name).to_string(),
+                m.content_type.clone(),
+            )
+        }),
+        embed_url: state
+            .urls
+            .release_embed(&artist.username, release.id)
+            .to_string(),
+        oembed_url: state.urls.oembed(&release_url).to_string(),
+        creator: format!("@{}", handle(state, artist)),
+        json_ld,
         title: release.title.clone(),
         artist_name: artist.display_name.clone(),
         handle: handle(state, artist),
         profile_url: state.urls.profile(&artist.username).to_string(),
-        release_url: state.urls.release(&artist.username, release.id).to_string(),
+        release_url: release_url.to_string(),
         cover_url: cover.map(|c| state.urls.media(&c.file_name).to_string()),
         cover_alt: cover
             .map(|c| c.alt_text.clone())
@@ -144,18 +212,7 @@ pub fn release(
             .release_date
             .map(|d| d.format("%-d %B %Y").to_string()),
         description_html: release.description_html.clone(),
-        tracks: tracks
-            .iter()
-            .map(|t| TrackView {
-                title: t.title.clone(),
-                duration: t.duration_secs.map(|d| format!("{}:{:02}", d / 60, d % 60)),
-                preview_url: t
-                    .preview_media_id
-                    .as_ref()
-                    .and_then(|id| media.get(id))
-                    .map(|m| state.urls.media(&m.file_name).to_string()),
-            })
-            .collect(),
+        tracks: track_views(state, tracks, media),
         links: releases::links(release)
             .into_iter()
             .map(|l| LinkView {
@@ -174,6 +231,73 @@ pub fn release(
         credits: release.credits.clone(),
         license: release.license.clone(),
     })
+}
+
+/// A short plain-text description for link previews.
+fn plain_summary(markdown: &str, kind: &str, artist: &str) -> String {
+    let text: String = markdown
+        .chars()
+        .filter(|c| !matches!(c, '*' | '_' | '#' | '`' | '[' | ']' | '>'))
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if text.is_empty() {
+        format!("{kind} by {artist}")
+    } else {
+        text.chars().take(200).collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "embed.html")]
+struct EmbedPage {
+    title: String,
+    artist_name: String,
+    release_url: String,
+    cover_url: Option<String>,
+    cover_alt: String,
+    tracks: Vec<TrackView>,
+}
+
+/// `GET /embed/users/{username}/releases/{id}`: the small player other sites frame.
+pub async fn embed(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path((username, id)): axum::extract::Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let artist = db::artists::by_username(&state.db, &username)
+        .await?
+        .ok_or_else(|| AppError::not_found("artist"))?;
+    let release = db::releases::by_id(&state.db, id)
+        .await?
+        .filter(|r| r.artist_id == artist.id && r.state == "published" && r.deleted_at.is_none())
+        .ok_or_else(|| AppError::not_found("release"))?;
+    let tracks = db::releases::tracks_of(&state.db, release.id).await?;
+    let media = releases::media_of(&state.db, &release, &tracks).await?;
+    let cover = release.cover_media_id.as_ref().and_then(|id| media.get(id));
+    render(&EmbedPage {
+        title: release.title.clone(),
+        artist_name: artist.display_name.clone(),
+        release_url: state.urls.release(&artist.username, release.id).to_string(),
+        cover_url: cover.map(|c| state.urls.media(&c.file_name).to_string()),
+        cover_alt: format!("Cover of {}", release.title),
+        tracks: track_views(&state, &tracks, &media),
+    })
+}
+
+fn track_views(state: &AppState, tracks: &[TrackRow], media: &MediaSet) -> Vec<TrackView> {
+    tracks
+        .iter()
+        .map(|t| TrackView {
+            title: t.title.clone(),
+            duration: t.duration_secs.map(|d| format!("{}:{:02}", d / 60, d % 60)),
+            preview_url: t
+                .preview_media_id
+                .as_ref()
+                .and_then(|id| media.get(id))
+                .map(|m| state.urls.media(&m.file_name).to_string()),
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -216,15 +340,45 @@ pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppE
             }
         })
         .collect();
+    let mut releases = Vec::new();
+    for r in db::releases::of_artist(&state.db, artist.id, true, PROFILE_RELEASES).await? {
+        let cover = match &r.cover_media_id {
+            Some(id) => db::media::by_id(&state.db, id).await?,
+            None => None,
+        };
+        releases.push(ReleaseCard {
+            url: state.urls.release(&artist.username, r.id).to_string(),
+            kind: ReleaseKind::parse(&r.kind)
+                .unwrap_or(ReleaseKind::Other)
+                .label(),
+            cover_url: cover.map(|c| {
+                state
+                    .urls
+                    .media(c.thumbnail_file.as_deref().unwrap_or(&c.file_name))
+                    .to_string()
+            }),
+            title: r.title,
+        });
+    }
     render(&ProfilePage {
         name: artist.display_name.clone(),
         handle: handle(state, artist),
         summary: artist.summary.clone(),
         actor_url: state.urls.actor(&artist.username).to_string(),
         profile_url: state.urls.profile(&artist.username).to_string(),
+        feed_url: state.urls.artist_feed(&artist.username).to_string(),
+        follow_url: state.urls.remote_follow(&artist.username).to_string(),
         followers,
         post_count,
         posts,
+        links: crate::domain::artists::profile_links(artist)
+            .into_iter()
+            .map(|l| LinkView {
+                url: l.url,
+                text: l.name,
+            })
+            .collect(),
+        releases,
     })
 }
 
@@ -247,5 +401,66 @@ pub fn gone() -> impl IntoResponse {
     match GonePage.render() {
         Ok(html) => (StatusCode::GONE, Html(html)).into_response(),
         Err(_) => StatusCode::GONE.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "remote_follow.html")]
+struct RemoteFollowPage {
+    name: String,
+    handle: String,
+    profile_url: String,
+    follow_url: String,
+    typed: String,
+    error: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct RemoteFollowQuery {
+    handle: Option<String>,
+}
+
+/// `GET /@{username}/follow?handle=@me@my.server`: looks up the fan's server's "subscribe"
+/// template (WebFinger `http://ostatus.org/schema/1.0/subscribe`) and sends the fan there to
+/// confirm the follow; explains what to do instead when the server offers none.
+pub async fn remote_follow(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(handle_segment): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<RemoteFollowQuery>,
+) -> Result<Response, AppError> {
+    let username = handle_segment.strip_prefix('@').unwrap_or(&handle_segment);
+    let artist = db::artists::by_username(&state.db, username)
+        .await?
+        .ok_or_else(|| AppError::not_found("artist"))?;
+    let page = |typed: &str, error: String| {
+        render(&RemoteFollowPage {
+            name: artist.display_name.clone(),
+            handle: handle(&state, &artist),
+            profile_url: state.urls.profile(&artist.username).to_string(),
+            follow_url: state.urls.remote_follow(&artist.username).to_string(),
+            typed: typed.to_owned(),
+            error,
+        })
+    };
+    let Some(typed) = q
+        .handle
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+    else {
+        return page("", String::new());
+    };
+    match crate::federation::webfinger::subscribe_url(
+        &state,
+        &typed,
+        &state.urls.actor(&artist.username),
+    )
+    .await
+    {
+        Ok(url) => Ok(axum::response::Redirect::to(url.as_str()).into_response()),
+        Err(message) => {
+            let mut response = page(&typed, message)?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
     }
 }

@@ -68,6 +68,8 @@ struct PeerState {
     actors: HashMap<String, PeerActor>,
     received: Mutex<Vec<Received>>,
     script: Mutex<std::collections::VecDeque<Reply>>,
+    /// WebFinger answers without the remote-follow template.
+    hide_subscribe: std::sync::atomic::AtomicBool,
     /// Key ids as `ACTOR/main-key` (GoToSocial) instead of `ACTOR#main-key` (Mastodon).
     path_key_ids: std::sync::atomic::AtomicBool,
     /// Every answer waits this long (a slow but working server).
@@ -145,6 +147,7 @@ impl Peer {
             script: Mutex::new(Default::default()),
             delay: Mutex::new(None),
             path_key_ids: std::sync::atomic::AtomicBool::new(false),
+            hide_subscribe: std::sync::atomic::AtomicBool::new(false),
             client: reqwest::Client::new(),
         });
         let server = serve(listener, state.clone());
@@ -183,6 +186,13 @@ impl Peer {
     pub fn use_path_key_ids(&self) {
         self.state
             .path_key_ids
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// WebFinger stops offering the remote-follow ("subscribe") template.
+    pub fn hide_subscribe(&self) {
+        self.state
+            .hide_subscribe
             .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
@@ -492,8 +502,37 @@ async fn key_stub(
         .into_response()
 }
 
-async fn webfinger(State(state): State<Arc<PeerState>>) -> impl IntoResponse {
-    Json(json!({"subject": format!("acct:peer@{}", state.domain), "links": []}))
+#[derive(serde::Deserialize)]
+struct WebfingerQuery {
+    resource: String,
+}
+
+/// Mastodon-like WebFinger: the actor, and (unless hidden) the "subscribe" template that remote
+/// follow uses.
+async fn webfinger(
+    State(state): State<Arc<PeerState>>,
+    axum::extract::Query(q): axum::extract::Query<WebfingerQuery>,
+) -> axum::response::Response {
+    let name = q
+        .resource
+        .strip_prefix("acct:")
+        .and_then(|a| a.strip_suffix(&format!("@{}", state.domain)))
+        .unwrap_or_default();
+    if !state.actors.contains_key(name) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let id = format!("http://{}/users/{name}", state.domain);
+    let mut links = vec![json!({"rel": "self", "type": "application/activity+json", "href": id})];
+    if !state
+        .hide_subscribe
+        .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        links.push(json!({
+            "rel": "http://ostatus.org/schema/1.0/subscribe",
+            "template": format!("http://{}/authorize_interaction?uri={{uri}}", state.domain),
+        }));
+    }
+    Json(json!({"subject": q.resource, "links": links})).into_response()
 }
 
 async fn inbox(

@@ -69,6 +69,9 @@ pub struct LocalActor {
     pub discoverable: bool,
     pub indexable: bool,
     pub published: DateTime<Utc>,
+    /// Domains whose pages may credit this actor (`fediverse:creator`), shown by Mastodon.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attribution_domains: Vec<String>,
 }
 
 /// The fields Roadie reads from a remote actor. Unknown fields are ignored.

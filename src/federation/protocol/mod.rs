@@ -32,6 +32,7 @@ pub static CONTEXT: LazyLock<Value> = LazyLock::new(|| {
             "featured": {"@id": "toot:featured", "@type": "@id"},
             "discoverable": "toot:discoverable",
             "indexable": "toot:indexable",
+            "attributionDomains": {"@id": "toot:attributionDomains", "@type": "@id"},
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value"

@@ -1,0 +1,129 @@
+//! WebFinger lookups of remote accounts, for remote follow: where a fan's own server wants them
+//! to confirm a follow.
+
+use url::Url;
+
+use super::client;
+use crate::{config::Protocol, AppState};
+
+/// The rel of a WebFinger link whose template leads to a server's "follow this account" screen.
+pub const SUBSCRIBE_REL: &str = "http://ostatus.org/schema/1.0/subscribe";
+
+#[derive(serde::Deserialize)]
+struct Jrd {
+    #[serde(default)]
+    links: Vec<JrdLink>,
+}
+
+#[derive(serde::Deserialize)]
+struct JrdLink {
+    rel: String,
+    template: Option<String>,
+}
+
+/// Splits `@user@server` (or `user@server`) into its parts.
+pub fn parse_handle(handle: &str) -> Option<(String, String)> {
+    let handle = handle.trim().trim_start_matches('@');
+    let (user, host) = handle.split_once('@')?;
+    let valid_user = !user.is_empty()
+        && user
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_.-".contains(c));
+    let valid_host = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+        && Url::parse(&format!("https://{host}/"))
+            .is_ok_and(|u| u.host_str().is_some() && u.path() == "/");
+    (valid_user && valid_host).then(|| (user.to_owned(), host.to_ascii_lowercase()))
+}
+
+/// The URL on the fan's server where they confirm following `actor`. Errors are messages for the
+/// fan.
+pub async fn subscribe_url(state: &AppState, handle: &str, actor: &Url) -> Result<Url, String> {
+    let (user, host) = parse_handle(handle).ok_or_else(|| {
+        format!("{handle:?} does not look like a fediverse handle such as @you@mastodon.social")
+    })?;
+    // Remote servers speak https; plain http only in a local test set-up.
+    let scheme = match state.config.protocol {
+        Protocol::Https => "https",
+        Protocol::Http => "http",
+    };
+    let mut lookup = Url::parse(&format!("{scheme}://{host}/.well-known/webfinger"))
+        .map_err(|_| format!("{host} is not a server name"))?;
+    lookup
+        .query_pairs_mut()
+        .append_pair("resource", &format!("acct:{user}@{host}"));
+    let unreachable = || {
+        format!(
+            "Could not reach {host}. Check the handle, or search for this artist in your own app."
+        )
+    };
+    client::check_destination(&lookup, state.config.allow_private_network)
+        .map_err(|_| unreachable())?;
+    let http = client::build(
+        &state.urls.base(),
+        state.config.limits.request_timeout,
+        state.config.allow_private_network,
+    );
+    let response = http
+        .get(lookup)
+        .header("accept", "application/jrd+json, application/json")
+        .send()
+        .await
+        .map_err(|_| unreachable())?;
+    if !response.status().is_success() {
+        return Err(format!("{host} does not know the account {user}@{host}."));
+    }
+    let bytes = response.bytes().await.map_err(|_| unreachable())?;
+    if bytes.len() > 256 * 1024 {
+        return Err(unreachable());
+    }
+    let jrd: Jrd = serde_json::from_slice(&bytes).map_err(|_| unreachable())?;
+    let template = jrd
+        .links
+        .into_iter()
+        .find(|l| l.rel == SUBSCRIBE_REL)
+        .and_then(|l| l.template)
+        .ok_or_else(|| {
+            format!("{host} offers no follow page for other servers. Search for this artist in your own app instead.")
+        })?;
+    let encoded: String = url::form_urlencoded::byte_serialize(actor.as_str().as_bytes()).collect();
+    let target = Url::parse(&template.replace("{uri}", &encoded))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| format!("{host} gave an unusable follow page."))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_parsed_strictly() {
+        assert_eq!(
+            parse_handle("@me@mastodon.social"),
+            Some(("me".into(), "mastodon.social".into()))
+        );
+        assert_eq!(
+            parse_handle("me@Example.org"),
+            Some(("me".into(), "example.org".into()))
+        );
+        assert_eq!(
+            parse_handle("me@localhost:8080"),
+            Some(("me".into(), "localhost:8080".into()))
+        );
+        for bad in [
+            "me",
+            "@me",
+            "me@",
+            "me@ex ample.org",
+            "me@ex.org/path",
+            "me@ex.org?x=1",
+            "<b>@x.org",
+        ] {
+            assert_eq!(parse_handle(bad), None, "{bad}");
+        }
+    }
+}
