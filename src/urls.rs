@@ -141,6 +141,23 @@ impl Urls {
         Some(name.to_owned())
     }
 
+    /// The local post or release a URL names: `(username, "post" | "release", id)`.
+    pub fn local_object(&self, url: &Url) -> Option<(String, &'static str, i64)> {
+        if !self.is_local(url) {
+            return None;
+        }
+        let segments: Vec<&str> = url.path_segments()?.collect();
+        match segments.as_slice() {
+            ["users", username, "posts", id] => {
+                Some((username.to_string(), "post", id.parse().ok()?))
+            }
+            ["users", username, "releases", id] => {
+                Some((username.to_string(), "release", id.parse().ok()?))
+            }
+            _ => None,
+        }
+    }
+
     /// True when the URL is on this instance.
     pub fn is_local(&self, url: &Url) -> bool {
         let base = self.base();

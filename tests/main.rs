@@ -12,6 +12,7 @@ mod discovery;
 mod fixtures;
 mod follows;
 mod inbox_refusals;
+mod interactions;
 mod media;
 mod posts;
 mod release_pages;

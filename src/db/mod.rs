@@ -7,6 +7,7 @@ pub mod deliveries;
 pub mod follows;
 pub mod hosts;
 pub mod instance;
+pub mod interactions;
 pub mod media;
 pub mod outbox;
 pub mod posts;

@@ -181,6 +181,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    interactions (id) {
+        id -> BigInt,
+        kind -> Text,
+        artist_id -> BigInt,
+        object_kind -> Text,
+        object_id -> BigInt,
+        remote_actor_id -> BigInt,
+        activity_ap_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    replies (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        artist_id -> BigInt,
+        object_kind -> Text,
+        object_id -> BigInt,
+        in_reply_to -> Text,
+        remote_actor_id -> BigInt,
+        url -> Nullable<Text>,
+        content_html -> Text,
+        published_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        hidden -> Bool,
+    }
+}
+
+diesel::joinable!(interactions -> remote_actors (remote_actor_id));
+diesel::joinable!(replies -> remote_actors (remote_actor_id));
 diesel::joinable!(media -> artists (artist_id));
 diesel::joinable!(releases -> artists (artist_id));
 diesel::joinable!(tracks -> releases (release_id));
@@ -205,4 +238,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     media,
     releases,
     tracks,
+    interactions,
+    replies,
 );

@@ -3,6 +3,7 @@
 
 pub mod artists;
 pub mod follows;
+pub mod interactions;
 pub mod posts;
 pub mod releases;
 

@@ -207,7 +207,7 @@ pub async fn post(
             StatusCode::OK,
             objects::post_note(&artist, &post, &state.urls),
         )),
-        (false, false) => pages::post(&state, &artist, &post),
+        (false, false) => pages::post(&state, &artist, &post).await,
     }
 }
 
@@ -275,7 +275,7 @@ pub async fn release(
             objects::release_note(&artist, &release, &tracks, &media, &state.urls),
         ))
     } else {
-        pages::release(&state, &artist, &release, &tracks, &media)
+        pages::release(&state, &artist, &release, &tracks, &media).await
     }
 }
 

@@ -11,6 +11,7 @@ use crate::{
     db::{
         self,
         artists::Artist,
+        interactions::{Counts, ObjectKey},
         posts::PostRow,
         releases::{ReleaseRow, TrackRow},
     },
@@ -46,6 +47,8 @@ struct ProfilePage {
     posts: Vec<PostView>,
     links: Vec<LinkView>,
     releases: Vec<ReleaseCard>,
+    passers_month: Vec<Passer>,
+    passers_all: Vec<Passer>,
 }
 
 struct ReleaseCard {
@@ -58,6 +61,8 @@ struct ReleaseCard {
 #[derive(Template)]
 #[template(path = "post.html")]
 struct PostPage {
+    counts: Counts,
+    replies: Vec<ReplyView>,
     name: String,
     handle: String,
     profile_url: String,
@@ -66,6 +71,78 @@ struct PostPage {
     published_iso: String,
     published_human: String,
 }
+
+struct ReplyView {
+    author_name: String,
+    author_handle: String,
+    author_url: String,
+    content_html: String,
+    published_iso: String,
+    published_human: String,
+}
+
+struct Passer {
+    name: String,
+    handle: String,
+    url: String,
+    points: i64,
+}
+
+/// Replies shown under an object.
+const PAGE_REPLIES: i64 = 100;
+
+async fn interactions_of(
+    state: &AppState,
+    key: ObjectKey,
+) -> Result<(Counts, Vec<ReplyView>), AppError> {
+    let counts = db::interactions::counts(&state.db, key).await?;
+    let replies = db::interactions::replies_to(&state.db, key, PAGE_REPLIES)
+        .await?
+        .into_iter()
+        .map(|(reply, author)| {
+            let (published_iso, published_human) = times(reply.published_at);
+            ReplyView {
+                author_name: author
+                    .display_name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| author.username.clone()),
+                author_handle: format!("{}@{}", author.username, author.domain),
+                author_url: author.url.clone().unwrap_or_else(|| author.ap_id.clone()),
+                content_html: reply.content_html,
+                published_iso,
+                published_human,
+            }
+        })
+        .collect();
+    Ok((counts, replies))
+}
+
+async fn passers(
+    state: &AppState,
+    artist: &Artist,
+    since: Option<chrono::NaiveDateTime>,
+) -> Result<Vec<Passer>, AppError> {
+    Ok(
+        db::interactions::top_boosters(&state.db, artist.id, since, TOP_PASSERS)
+            .await?
+            .into_iter()
+            .map(|(fan, points)| Passer {
+                name: fan
+                    .display_name
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| fan.username.clone()),
+                handle: format!("{}@{}", fan.username, fan.domain),
+                url: fan.url.clone().unwrap_or_else(|| fan.ap_id.clone()),
+                points,
+            })
+            .collect(),
+    )
+}
+
+/// Fans listed as top passers.
+const TOP_PASSERS: i64 = 10;
 
 struct ArtistLink {
     name: String,
@@ -116,6 +193,8 @@ struct LinkView {
 #[derive(Template)]
 #[template(path = "release.html")]
 struct ReleasePage {
+    counts: Counts,
+    replies: Vec<ReplyView>,
     /// Plain text for `og:description`.
     summary: String,
     og_audio: Option<(String, String)>,
@@ -141,7 +220,7 @@ struct ReleasePage {
 }
 
 /// A release's public page.
-pub fn release(
+pub async fn release(
     state: &AppState,
     artist: &Artist,
     release: &ReleaseRow,
@@ -178,7 +257,18 @@ pub fn release(
     })
     .to_string()
     .replace("</", "<\\/");
+    let (counts, replies) = interactions_of(
+        state,
+        ObjectKey {
+            artist_id: artist.id,
+            kind: "release",
+            id: release.id,
+        },
+    )
+    .await?;
     render(&ReleasePage {
+        counts,
+        replies,
         summary: plain_summary(
             &release.description_source,
             kind.label(),
@@ -379,13 +469,26 @@ pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppE
             })
             .collect(),
         releases,
+        passers_month: passers(state, artist, Some(db::now() - chrono::Duration::days(30))).await?,
+        passers_all: passers(state, artist, None).await?,
     })
 }
 
 /// One post.
-pub fn post(state: &AppState, artist: &Artist, post: &PostRow) -> Result<Response, AppError> {
+pub async fn post(state: &AppState, artist: &Artist, post: &PostRow) -> Result<Response, AppError> {
     let (published_iso, published_human) = times(post.published_at);
+    let (counts, replies) = interactions_of(
+        state,
+        ObjectKey {
+            artist_id: artist.id,
+            kind: "post",
+            id: post.id,
+        },
+    )
+    .await?;
     render(&PostPage {
+        counts,
+        replies,
         name: artist.display_name.clone(),
         handle: handle(state, artist),
         profile_url: state.urls.profile(&artist.username).to_string(),

@@ -2,9 +2,13 @@
 //! must be signed by its own actor, is recorded by id (a repeated delivery has one effect), and
 //! then goes to the handler of its type. Unknown types are accepted and ignored.
 
+mod announce;
+mod create;
 mod delete;
 mod follow;
+mod objects;
 mod undo;
+mod update;
 
 use std::time::SystemTime;
 
@@ -20,7 +24,7 @@ use super::{
     signatures::{self, SignatureError, Window},
     FederationError,
 };
-use crate::{app::Ctx, db};
+use crate::{app::Ctx, db, domain::interactions::Interaction};
 
 /// The parts of an HTTP request the inbox needs.
 pub struct InboundRequest {
@@ -85,6 +89,10 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
         "Follow" => follow::receive(data, &actor, value).await,
         "Undo" => undo::receive(data, &actor, value).await,
         "Delete" => delete::receive(data, &actor, value).await,
+        "Announce" => announce::receive(data, &actor, value, Interaction::Boost).await,
+        "Like" => announce::receive(data, &actor, value, Interaction::Like).await,
+        "Create" => create::receive(data, &actor, value).await,
+        "Update" => update::receive(data, &actor, value).await,
         other => {
             tracing::debug!(kind = other, id = %envelope.id, "ignoring activity type");
             Ok(())

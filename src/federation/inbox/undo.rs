@@ -1,13 +1,16 @@
-//! `Undo` of an activity the same actor sent earlier. Only `Undo{Follow}` has an effect so far.
+//! `Undo` of an activity the same actor sent earlier: a follow, a boost or a like.
 
 use activitypub_federation::config::Data;
 use serde_json::Value;
 
-use super::parse;
+use super::{objects::public_object, parse};
 use crate::{
     app::Ctx,
     db,
-    domain::follows,
+    domain::{
+        follows,
+        interactions::{self, Interaction},
+    },
     federation::{protocol::activities::Undo, remote_actor::RemoteActor, FederationError},
 };
 
@@ -28,6 +31,28 @@ pub async fn receive(
         return Err(FederationError::Forbidden(
             "cannot undo another actor's activity".to_owned(),
         ));
+    }
+    let interaction = match undone.kind.as_deref() {
+        Some("Announce") => Some(Interaction::Boost),
+        Some("Like") => Some(Interaction::Like),
+        _ => None,
+    };
+    if let Some(what) = interaction {
+        let about = match &undone.object {
+            Some(object) => public_object(data, &object.0).await?.map(|o| (what, o)),
+            None => None,
+        };
+        let removed = interactions::undo(&data.db, &actor.row, undone.id.as_str(), about).await?;
+        tracing::info!(fan = %actor.id, ?what, removed, "undo");
+        return Ok(());
+    }
+    if undone.kind.is_none() {
+        // Only the id: it may be a boost or like as well as a follow.
+        let removed = interactions::undo(&data.db, &actor.row, undone.id.as_str(), None).await?;
+        if removed > 0 {
+            tracing::info!(fan = %actor.id, removed, "undo by id");
+            return Ok(());
+        }
     }
     match undone.kind.as_deref() {
         Some("Follow") | None => {

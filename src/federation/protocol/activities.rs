@@ -96,3 +96,50 @@ pub struct Outbound<T: Serialize> {
     pub published: Option<chrono::DateTime<chrono::Utc>>,
     pub object: T,
 }
+
+/// An activity about one object: `Announce`, `Like`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ObjectActivity {
+    pub id: Url,
+    pub actor: ObjectRef,
+    pub object: ObjectRef,
+}
+
+/// The `Note` fields Roadie reads from a reply.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundNote {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub attributed_to: ObjectRef,
+    pub in_reply_to: Option<ObjectRef>,
+    pub content: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+    pub url: Option<serde_json::Value>,
+}
+
+/// `Create` of a `Note`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateNote {
+    pub id: Url,
+    pub actor: ObjectRef,
+    pub object: InboundNote,
+}
+
+/// The object of an `Update`, as far as Roadie reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdatedObject {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub content: Option<String>,
+}
+
+/// `Update` of an object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdateNote {
+    pub id: Url,
+    pub actor: ObjectRef,
+    pub object: UpdatedObject,
+}

@@ -9,7 +9,12 @@ use utoipa::ToSchema;
 
 use super::{auth::ApiArtist, json::ApiJson};
 use crate::{
-    db::{self, artists::Artist, posts::PostRow},
+    db::{
+        self,
+        artists::Artist,
+        interactions::{Counts, ObjectKey},
+        posts::PostRow,
+    },
     domain::{self, posts::Visibility},
     http::error::{AppError, ErrorBody},
     AppState,
@@ -42,6 +47,8 @@ pub struct PostView {
     content_html: String,
     visibility: Visibility,
     published_at: chrono::DateTime<chrono::Utc>,
+    /// How fans passed it along and answered.
+    counts: Counts,
 }
 
 impl PostView {
@@ -53,6 +60,7 @@ impl PostView {
             content_html: post.content_html,
             visibility: Visibility::parse(&post.visibility).unwrap_or(Visibility::Followers),
             published_at: post.published_at.and_utc(),
+            counts: Counts::default(),
         }
     }
 }
@@ -109,7 +117,16 @@ pub async fn get_post(
     if post.deleted_at.is_some() {
         return Err(AppError::Gone("post was deleted".to_owned()));
     }
-    Ok(axum::Json(PostView::new(&state, &artist, post)))
+    let key = ObjectKey {
+        artist_id: artist.id,
+        kind: "post",
+        id: post.id,
+    };
+    let counts = db::interactions::counts(&state.db, key).await?;
+    Ok(axum::Json(PostView {
+        counts,
+        ..PostView::new(&state, &artist, post)
+    }))
 }
 
 /// Delete a post; followers' servers receive a `Delete`.

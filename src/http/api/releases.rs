@@ -15,6 +15,7 @@ use crate::{
     db::{
         self,
         artists::Artist,
+        interactions::{Counts, ObjectKey},
         releases::{ReleaseRow, TrackRow},
     },
     domain::{
@@ -104,6 +105,8 @@ pub struct ReleaseView {
     publish_at: Option<DateTime<Utc>>,
     published_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    /// How fans passed it along and answered.
+    counts: Counts,
 }
 
 fn parse_kind<T: for<'de> Deserialize<'de>>(value: &str, what: &str) -> Result<T, AppError> {
@@ -158,6 +161,7 @@ fn view(
     artist: &Artist,
     release: ReleaseRow,
     tracks: Vec<TrackRow>,
+    counts: Counts,
 ) -> ReleaseView {
     let links = domain::releases::links(&release)
         .into_iter()
@@ -196,6 +200,7 @@ fn view(
         publish_at: release.publish_at.map(|t| t.and_utc()),
         published_at: release.published_at.map(|t| t.and_utc()),
         updated_at: release.updated_at.and_utc(),
+        counts,
     }
 }
 
@@ -224,7 +229,7 @@ pub async fn create_release(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(view(&state, &artist, release, tracks)),
+        Json(view(&state, &artist, release, tracks, Counts::default())),
     ))
 }
 
@@ -241,7 +246,13 @@ pub async fn list_releases(
     let mut out = Vec::new();
     for release in db::releases::of_artist(&state.db, artist.id, false, 500).await? {
         let tracks = db::releases::tracks_of(&state.db, release.id).await?;
-        out.push(view(&state, &artist, release, tracks));
+        let key = ObjectKey {
+            artist_id: artist.id,
+            kind: "release",
+            id: release.id,
+        };
+        let counts = db::interactions::counts(&state.db, key).await?;
+        out.push(view(&state, &artist, release, tracks, counts));
     }
     Ok(Json(out))
 }
@@ -264,7 +275,13 @@ pub async fn get_release(
 ) -> Result<Json<ReleaseView>, AppError> {
     let release = domain::releases::own(&state.db, &artist, id).await?;
     let tracks = db::releases::tracks_of(&state.db, release.id).await?;
-    Ok(Json(view(&state, &artist, release, tracks)))
+    let key = ObjectKey {
+        artist_id: artist.id,
+        kind: "release",
+        id: release.id,
+    };
+    let counts = db::interactions::counts(&state.db, key).await?;
+    Ok(Json(view(&state, &artist, release, tracks, counts)))
 }
 
 /// Replace a release. Followers get an `Update` when it was published.
@@ -294,7 +311,13 @@ pub async fn update_release(
         publication,
     )
     .await?;
-    Ok(Json(view(&state, &artist, release, tracks)))
+    Ok(Json(view(
+        &state,
+        &artist,
+        release,
+        tracks,
+        Counts::default(),
+    )))
 }
 
 /// Publish a draft or scheduled release now.
@@ -315,7 +338,13 @@ pub async fn publish_release(
     let release =
         domain::releases::publish_now(&state.db, state.publisher.as_ref(), &artist, id).await?;
     let tracks = db::releases::tracks_of(&state.db, release.id).await?;
-    Ok(Json(view(&state, &artist, release, tracks)))
+    Ok(Json(view(
+        &state,
+        &artist,
+        release,
+        tracks,
+        Counts::default(),
+    )))
 }
 
 /// Delete a release; followers get a `Delete` when it was published.

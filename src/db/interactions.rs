@@ -1,0 +1,248 @@
+//! Boosts and likes of local objects by remote actors, and replies to them.
+
+use chrono::NaiveDateTime;
+
+use super::remote_actors::RemoteActorRow;
+use super::schema::{interactions, remote_actors, replies};
+use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use super::{Insertable, JoinOnDsl, Queryable, Selectable, SelectableHelper};
+use crate::with_conn;
+
+/// A local object that fans interact with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectKey {
+    pub artist_id: i64,
+    /// `post` or `release`.
+    pub kind: &'static str,
+    pub id: i64,
+}
+
+/// Records a boost or like once per fan and object. Returns false when it was there already.
+pub async fn record(
+    db: &Db,
+    kind: &str,
+    object: ObjectKey,
+    remote_actor_id: i64,
+    activity_ap_id: &str,
+) -> DbResult<bool> {
+    with_conn!(db, conn => {
+        let n = diesel::insert_into(interactions::table)
+            .values((
+                interactions::kind.eq(kind),
+                interactions::artist_id.eq(object.artist_id),
+                interactions::object_kind.eq(object.kind),
+                interactions::object_id.eq(object.id),
+                interactions::remote_actor_id.eq(remote_actor_id),
+                interactions::activity_ap_id.eq(activity_ap_id),
+                interactions::created_at.eq(super::now()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(n == 1)
+    })
+}
+
+/// Removes a fan's boost or like named by its activity id. Returns how many went.
+pub async fn undo_activity(db: &Db, remote_actor_id: i64, activity_ap_id: &str) -> DbResult<usize> {
+    with_conn!(db, conn => Ok(diesel::delete(
+        interactions::table
+            .filter(interactions::remote_actor_id.eq(remote_actor_id))
+            .filter(interactions::activity_ap_id.eq(activity_ap_id)),
+    )
+    .execute(conn)
+    .await?))
+}
+
+/// Removes a fan's boost or like of an object (an `Undo` whose inner activity id is unknown).
+pub async fn undo_object(
+    db: &Db,
+    remote_actor_id: i64,
+    kind: &str,
+    object: ObjectKey,
+) -> DbResult<usize> {
+    with_conn!(db, conn => Ok(diesel::delete(
+        interactions::table
+            .filter(interactions::remote_actor_id.eq(remote_actor_id))
+            .filter(interactions::kind.eq(kind))
+            .filter(interactions::object_kind.eq(object.kind))
+            .filter(interactions::object_id.eq(object.id)),
+    )
+    .execute(conn)
+    .await?))
+}
+
+/// How often an object was boosted, liked and replied to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Counts {
+    pub boosts: i64,
+    pub likes: i64,
+    pub replies: i64,
+}
+
+pub async fn counts(db: &Db, object: ObjectKey) -> DbResult<Counts> {
+    with_conn!(db, conn => {
+        let by_kind: Vec<(String, i64)> = interactions::table
+            .filter(interactions::object_kind.eq(object.kind))
+            .filter(interactions::object_id.eq(object.id))
+            .group_by(interactions::kind)
+            .select((interactions::kind, diesel::dsl::count_star()))
+            .load(conn)
+            .await?;
+        let replies: i64 = replies::table
+            .filter(replies::object_kind.eq(object.kind))
+            .filter(replies::object_id.eq(object.id))
+            .filter(replies::deleted_at.is_null())
+            .filter(replies::hidden.eq(false))
+            .count()
+            .get_result(conn)
+            .await?;
+        let n = |k: &str| by_kind.iter().find(|(kind, _)| kind == k).map(|(_, n)| *n).unwrap_or(0);
+        Ok(Counts { boosts: n("announce"), likes: n("like"), replies })
+    })
+}
+
+/// Fans who boosted an artist's objects, with how many distinct objects each boosted since
+/// `since` (all time when `None`), most first.
+pub async fn top_boosters(
+    db: &Db,
+    artist_id: i64,
+    since: Option<NaiveDateTime>,
+    limit: i64,
+) -> DbResult<Vec<(RemoteActorRow, i64)>> {
+    with_conn!(db, conn => {
+        let mut query = interactions::table
+            .inner_join(remote_actors::table.on(remote_actors::id.eq(interactions::remote_actor_id)))
+            .filter(interactions::artist_id.eq(artist_id))
+            .filter(interactions::kind.eq("announce"))
+            .group_by(remote_actors::id)
+            .select((remote_actors::id, diesel::dsl::count_star()))
+            .order((diesel::dsl::count_star().desc(), remote_actors::id.asc()))
+            .limit(limit)
+            .into_boxed();
+        if let Some(since) = since {
+            query = query.filter(interactions::created_at.ge(since));
+        }
+        let ranked: Vec<(i64, i64)> = query.load(conn).await?;
+        let mut out = Vec::with_capacity(ranked.len());
+        for (actor_id, points) in ranked {
+            let actor: RemoteActorRow = remote_actors::table
+                .find(actor_id)
+                .select(RemoteActorRow::as_select())
+                .first(conn)
+                .await?;
+            out.push((actor, points));
+        }
+        Ok(out)
+    })
+}
+
+/// A reply as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = replies)]
+pub struct ReplyRow {
+    pub id: i64,
+    pub ap_id: String,
+    pub artist_id: i64,
+    pub object_kind: String,
+    pub object_id: i64,
+    pub in_reply_to: String,
+    pub remote_actor_id: i64,
+    pub url: Option<String>,
+    pub content_html: String,
+    pub published_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub hidden: bool,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = replies)]
+pub struct NewReply {
+    pub ap_id: String,
+    pub artist_id: i64,
+    pub object_kind: String,
+    pub object_id: i64,
+    pub in_reply_to: String,
+    pub remote_actor_id: i64,
+    pub url: Option<String>,
+    pub content_html: String,
+    pub published_at: NaiveDateTime,
+}
+
+/// Stores a reply once; false when its id was known already.
+pub async fn insert_reply(db: &Db, reply: &NewReply) -> DbResult<bool> {
+    with_conn!(db, conn => {
+        let n = diesel::insert_into(replies::table)
+            .values(reply)
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        Ok(n == 1)
+    })
+}
+
+pub async fn reply_by_ap_id(db: &Db, ap_id: &str) -> DbResult<Option<ReplyRow>> {
+    with_conn!(db, conn => Ok(replies::table
+        .filter(replies::ap_id.eq(ap_id))
+        .select(ReplyRow::as_select())
+        .first(conn)
+        .await
+        .optional()?))
+}
+
+/// Replaces the text of a reply, if `remote_actor_id` wrote it. Returns whether it changed.
+pub async fn update_reply(
+    db: &Db,
+    ap_id: &str,
+    remote_actor_id: i64,
+    content_html: &str,
+) -> DbResult<bool> {
+    with_conn!(db, conn => {
+        let n = diesel::update(
+            replies::table
+                .filter(replies::ap_id.eq(ap_id))
+                .filter(replies::remote_actor_id.eq(remote_actor_id))
+                .filter(replies::deleted_at.is_null()),
+        )
+        .set((replies::content_html.eq(content_html), replies::updated_at.eq(Some(super::now()))))
+        .execute(conn)
+        .await?;
+        Ok(n == 1)
+    })
+}
+
+/// Marks a reply deleted, if `remote_actor_id` wrote it.
+pub async fn delete_reply(db: &Db, ap_id: &str, remote_actor_id: i64) -> DbResult<bool> {
+    with_conn!(db, conn => {
+        let n = diesel::update(
+            replies::table
+                .filter(replies::ap_id.eq(ap_id))
+                .filter(replies::remote_actor_id.eq(remote_actor_id))
+                .filter(replies::deleted_at.is_null()),
+        )
+        .set(replies::deleted_at.eq(Some(super::now())))
+        .execute(conn)
+        .await?;
+        Ok(n == 1)
+    })
+}
+
+/// Visible replies under an object, newest first, with their authors.
+pub async fn replies_to(
+    db: &Db,
+    object: ObjectKey,
+    limit: i64,
+) -> DbResult<Vec<(ReplyRow, RemoteActorRow)>> {
+    with_conn!(db, conn => Ok(replies::table
+        .inner_join(remote_actors::table.on(remote_actors::id.eq(replies::remote_actor_id)))
+        .filter(replies::object_kind.eq(object.kind))
+        .filter(replies::object_id.eq(object.id))
+        .filter(replies::deleted_at.is_null())
+        .filter(replies::hidden.eq(false))
+        .order(replies::published_at.desc())
+        .limit(limit)
+        .select((ReplyRow::as_select(), RemoteActorRow::as_select()))
+        .load(conn)
+        .await?))
+}

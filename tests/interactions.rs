@@ -1,0 +1,374 @@
+//! Fans pass music along: boosts and likes counted once per fan and object, undone by `Undo`;
+//! replies shown sanitised; only authors may change or remove their replies.
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{Backend, Peer, TestApp};
+
+on_both_backends! {
+    boosts_earn_points_once_and_undo_takes_them_back,
+    likes_are_counted_and_undone,
+    replies_are_shown_sanitised_and_only_authors_change_them,
+    interactions_with_private_or_foreign_objects_are_ignored,
+}
+
+async fn post(app: &TestApp, token: &str, visibility: &str) -> (i64, String) {
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            token,
+            "/api/v1/posts",
+            Some(json!({"content": "New song out!", "visibility": visibility})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["id"].as_i64().unwrap(),
+        body["url"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn counts(app: &TestApp, token: &str, id: i64) -> Value {
+    let (status, body) = app
+        .api(
+            reqwest::Method::GET,
+            token,
+            &format!("/api/v1/posts/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["counts"].clone()
+}
+
+fn activity(peer: &Peer, fan: &str, kind: &str, object: Value) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#{}/{}", peer.actor_id(fan), kind.to_lowercase(), uuid::Uuid::new_v4()),
+        "type": kind,
+        "actor": peer.actor_id(fan),
+        "object": object,
+    })
+}
+
+async fn top_passers(app: &TestApp) -> String {
+    let html = app
+        .http
+        .get(app.url("/@band"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    html.split("<h2>Top passers</h2>")
+        .nth(1)
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+async fn boosts_earn_points_once_and_undo_takes_them_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["ann", "bob"], true).await;
+    let (id, url) = post(&app, &token, "public").await;
+    let (id2, url2) = post(&app, &token, "public").await;
+
+    let boost = activity(&peer, "ann", "Announce", json!(url));
+    assert_eq!(
+        peer.deliver("ann", &app.url("/inbox"), &boost)
+            .await
+            .status(),
+        202
+    );
+    // The same boost again, and a second Announce of the same object with a new id: one point.
+    assert_eq!(
+        peer.deliver("ann", &app.url("/inbox"), &boost)
+            .await
+            .status(),
+        202
+    );
+    let again = activity(&peer, "ann", "Announce", json!(url));
+    assert_eq!(
+        peer.deliver("ann", &app.url("/inbox"), &again)
+            .await
+            .status(),
+        202
+    );
+    assert_eq!(counts(&app, &token, id).await["boosts"], 1);
+    let passers = top_passers(&app).await;
+    assert!(
+        passers.contains(&format!("ann@{}", peer.domain)),
+        "{passers}"
+    );
+    assert!(passers.contains("<strong>1</strong>"), "{passers}");
+
+    // Boosting another object is another point; Bob boosts too.
+    let other = activity(&peer, "ann", "Announce", json!(url2));
+    peer.deliver("ann", &app.url("/inbox"), &other).await;
+    peer.deliver(
+        "bob",
+        &app.url("/inbox"),
+        &activity(&peer, "bob", "Announce", json!(url)),
+    )
+    .await;
+    assert_eq!(counts(&app, &token, id).await["boosts"], 2);
+    let passers = top_passers(&app).await;
+    assert!(
+        passers.contains("<strong>2</strong>"),
+        "Ann has two points: {passers}"
+    );
+
+    // Undo, with the Announce embedded (Mastodon) and by id only.
+    let res = peer
+        .deliver("ann", &app.url("/inbox"), &peer.undo("ann", &boost))
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(
+        counts(&app, &token, id).await["boosts"],
+        1,
+        "Bob's boost remains"
+    );
+    let undo_by_id = activity(&peer, "ann", "Undo", other["id"].clone());
+    peer.deliver("ann", &app.url("/inbox"), &undo_by_id).await;
+    assert_eq!(counts(&app, &token, id2).await["boosts"], 0);
+
+    // An Announce signed by someone else than its actor is refused and counts nothing.
+    let forged = activity(&peer, "ann", "Announce", json!(url2));
+    let res = peer
+        .post_signed(
+            "ann",
+            &app.url("/inbox"),
+            forged.to_string().as_bytes(),
+            crate::support::SignOptions {
+                signer: Some("bob".to_owned()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(counts(&app, &token, id2).await["boosts"], 0);
+}
+
+async fn likes_are_counted_and_undone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["ann"], true).await;
+    let (id, url) = post(&app, &token, "unlisted").await;
+    let like = activity(&peer, "ann", "Like", json!(url));
+    peer.deliver("ann", &app.url("/users/band/inbox"), &like)
+        .await;
+    peer.deliver(
+        "ann",
+        &app.url("/users/band/inbox"),
+        &activity(&peer, "ann", "Like", json!(url)),
+    )
+    .await;
+    let c = counts(&app, &token, id).await;
+    assert_eq!(
+        (c["likes"].as_i64(), c["boosts"].as_i64()),
+        (Some(1), Some(0))
+    );
+    peer.deliver("ann", &app.url("/inbox"), &peer.undo("ann", &like))
+        .await;
+    assert_eq!(counts(&app, &token, id).await["likes"], 0);
+    assert!(top_passers(&app).await.is_empty(), "likes are not passes");
+}
+
+fn reply(peer: &Peer, fan: &str, id: &str, in_reply_to: &str, content: &str) -> Value {
+    let note = json!({
+        "id": id,
+        "type": "Note",
+        "attributedTo": peer.actor_id(fan),
+        "inReplyTo": in_reply_to,
+        "content": content,
+        "published": "2026-11-20T18:10:00Z",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    json!({
+        "id": format!("{id}/activity"),
+        "type": "Create",
+        "actor": peer.actor_id(fan),
+        "object": note,
+    })
+}
+
+async fn replies_are_shown_sanitised_and_only_authors_change_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["ann", "mallory"], true).await;
+    let (id, url) = post(&app, &token, "public").await;
+    let reply_id = format!("{}/statuses/1", peer.actor_id("ann"));
+    let hostile = r#"<p>Love it <script>alert(1)</script><iframe src="https://x.example"></iframe>
+        <a href="javascript:alert(1)">click</a> <img src="https://tracker.example/p.png" onerror="x()">
+        <a href="https://ann.example/">my page</a></p>"#;
+    let res = peer
+        .deliver(
+            "ann",
+            &app.url("/inbox"),
+            &reply(&peer, "ann", &reply_id, &url, hostile),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    // A reply to the reply belongs to the same post.
+    let nested = format!("{}/statuses/2", peer.actor_id("mallory"));
+    peer.deliver(
+        "mallory",
+        &app.url("/inbox"),
+        &reply(&peer, "mallory", &nested, &reply_id, "<p>Me too</p>"),
+    )
+    .await;
+    assert_eq!(counts(&app, &token, id).await["replies"], 2);
+
+    let page = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Love it"), "{page}");
+    assert!(page.contains("Me too"));
+    assert!(page.contains(&format!("@ann@{}", peer.domain)));
+    for bad in [
+        "<script",
+        "<iframe",
+        "javascript:",
+        "<img",
+        "onerror",
+        "tracker.example",
+    ] {
+        assert!(!page.contains(bad), "{bad} reached the page");
+    }
+    assert!(
+        page.contains(r#"href="https://ann.example/" rel="nofollow noopener noreferrer ugc""#),
+        "{page}"
+    );
+
+    // Mallory may neither edit nor delete Ann's reply.
+    let update = |fan: &str, content: &str| {
+        json!({
+            "id": format!("{}#updates/{}", peer.actor_id(fan), uuid::Uuid::new_v4()),
+            "type": "Update",
+            "actor": peer.actor_id(fan),
+            "object": {"id": reply_id, "type": "Note", "attributedTo": peer.actor_id(fan), "content": content},
+        })
+    };
+    peer.deliver(
+        "mallory",
+        &app.url("/inbox"),
+        &update("mallory", "<p>HACKED</p>"),
+    )
+    .await;
+    let delete = |fan: &str| {
+        json!({
+            "id": format!("{}#deletes/{}", peer.actor_id(fan), uuid::Uuid::new_v4()),
+            "type": "Delete",
+            "actor": peer.actor_id(fan),
+            "object": {"id": reply_id, "type": "Tombstone"},
+        })
+    };
+    peer.deliver("mallory", &app.url("/inbox"), &delete("mallory"))
+        .await;
+    let page = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Love it") && !page.contains("HACKED"),
+        "{page}"
+    );
+    assert_eq!(counts(&app, &token, id).await["replies"], 2);
+
+    // Ann may.
+    peer.deliver(
+        "ann",
+        &app.url("/inbox"),
+        &update("ann", "<p>Still love it</p>"),
+    )
+    .await;
+    let page = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Still love it"), "{page}");
+    peer.deliver("ann", &app.url("/inbox"), &delete("ann"))
+        .await;
+    let page = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Still love it"));
+    assert_eq!(counts(&app, &token, id).await["replies"], 1);
+
+    // A reply claiming another author is refused.
+    let mut forged = reply(
+        &peer,
+        "ann",
+        &format!("{}/statuses/3", peer.actor_id("ann")),
+        &url,
+        "<p>x</p>",
+    );
+    forged["object"]["attributedTo"] = json!(peer.actor_id("mallory"));
+    let res = peer.deliver("ann", &app.url("/inbox"), &forged).await;
+    assert_eq!(res.status(), 403);
+}
+
+async fn interactions_with_private_or_foreign_objects_are_ignored(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["ann"], true).await;
+    let (id, url) = post(&app, &token, "followers").await;
+    for object in [
+        json!(url),
+        json!("https://elsewhere.example/notes/1"),
+        json!(app.url("/users/band/posts/999")),
+    ] {
+        let res = peer
+            .deliver(
+                "ann",
+                &app.url("/inbox"),
+                &activity(&peer, "ann", "Announce", object),
+            )
+            .await;
+        assert_eq!(res.status(), 202, "accepted and ignored");
+    }
+    assert_eq!(
+        counts(&app, &token, id).await["boosts"],
+        0,
+        "a followers-only post cannot be boosted"
+    );
+    let res = peer
+        .deliver(
+            "ann",
+            &app.url("/inbox"),
+            &reply(
+                &peer,
+                "ann",
+                &format!("{}/statuses/9", peer.actor_id("ann")),
+                "https://elsewhere.example/notes/1",
+                "<p>hi</p>",
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    assert_eq!(counts(&app, &token, id).await["replies"], 0);
+}
