@@ -30,6 +30,8 @@ import {
 } from "@fedify/fedify";
 
 export const FAN = "fan";
+/** The fan's display name (its Person's `name`). */
+export const FAN_NAME = "A Fan";
 
 /** Parses a draft-cavage `Signature` header into its fields. */
 export function parseSignatureHeader(value) {
@@ -79,7 +81,7 @@ export async function startFanServer({
       return new Person({
         id: ctx.getActorUri(identifier),
         preferredUsername: identifier,
-        name: "A Fan",
+        name: FAN_NAME,
         summary: "Fedify-based test peer for Roadie's interop harness",
         url: new URL(`/@${identifier}`, origin),
         inbox: ctx.getInboxUri(identifier),

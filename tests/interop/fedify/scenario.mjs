@@ -1,6 +1,8 @@
 // The interop scenario: a Fedify fan server follows a running Roadie artist, receives what
-// Roadie federates, interacts with a post, receives a release (cover and audio preview
-// uploaded, then published, edited and deleted through the API) and unfollows. Every step is
+// Roadie federates, interacts with a post (Like, Announce, reply; then Undo{Like}, an edit and
+// a deletion of the reply, each checked in Roadie's API counts and HTML pages), receives a
+// release (cover and audio preview uploaded, then published, boosted and replied to, edited and
+// deleted through the API) and unfollows. Every step is
 // a named check printed as "ok - name" or "not ok - name: reason" (TAP-like; run.sh counts them).
 //
 // Environment (all set by ../run.sh):
@@ -21,6 +23,7 @@ import jsonld from "jsonld";
 import {
   Announce,
   Create,
+  Delete,
   Document,
   Follow,
   Hashtag,
@@ -32,10 +35,12 @@ import {
   Note,
   PUBLIC_COLLECTION,
   OrderedCollection,
+  Tombstone,
   traverseCollection,
   Undo,
+  Update,
 } from "@fedify/fedify";
-import { FAN, parseSignatureHeader, startFanServer } from "./fan-server.mjs";
+import { FAN, FAN_NAME, parseSignatureHeader, startFanServer } from "./fan-server.mjs";
 
 const env = (name, fallback) => {
   const v = process.env[name] ?? fallback;
@@ -359,11 +364,123 @@ await check("d. Fedify dereferences the post URL, traverses the outbox and reads
   return `outbox ${items.length} item(s); NodeInfo software ${info.software.name} ${info.software.version.major}.${info.software.version.minor}.${info.software.version.patch}`;
 });
 
+// Helpers for what Roadie made of the fan's interactions: the counts in its API and its pages.
+const fanHandle = `${FAN}@${fanActor.host}`; // as Roadie should show it, after an "@"
+/** Roadie processes inbox activities before it answers, so these polls should succeed at once. */
+const EFFECT_TIMEOUT_MS = Math.min(STEP_TIMEOUT_MS, 5000);
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const noteKey = (note) => note.id.pathname.split("/").pop();
+const replyHtml = (text) =>
+  `<p><span class="h-card"><a href="${band?.url?.href ?? actorUrl}" class="u-url mention">@<span>${USER}</span></a></span> ${text}</p>`;
+/** A reply by the fan (a Note the fan server serves) and the Create that carries it. */
+function replyTo(target, text) {
+  const noteId = randomUUID();
+  const note = new Note({
+    id: ctx.getObjectUri(Note, { id: noteId }),
+    attribution: fanActor,
+    content: replyHtml(text),
+    replyTarget: new URL(target),
+    tags: [new Mention({ href: band.id, name: `@${handle}` })],
+    tos: [PUBLIC_COLLECTION],
+    ccs: [band.id, ctx.getFollowersUri(FAN)],
+    published: Temporal.Now.instant(),
+  });
+  fan.store.notes.set(noteId, note);
+  const create = new Create({
+    id: newId("create"),
+    actor: fanActor,
+    object: note,
+    tos: [PUBLIC_COLLECTION],
+    ccs: [band.id, ctx.getFollowersUri(FAN)],
+    published: Temporal.Now.instant(),
+  });
+  return { note, create };
+}
+/**
+ * Polls GET /api/v1/{kind}/{id} until its `counts` has every value in `want`. Returns a
+ * description; throws with the last answer on timeout.
+ */
+async function expectCounts(kind, id, want) {
+  let last = null;
+  let polls = 0;
+  const started = Date.now();
+  const matches = () => last?.json?.counts && Object.entries(want).every(([k, v]) => last.json.counts[k] === v);
+  try {
+    await waitFor(`counts ${JSON.stringify(want)}`, async () => {
+      polls++;
+      last = await api("GET", `/api/v1/${kind}/${encodeURIComponent(id)}`);
+      return matches();
+    }, EFFECT_TIMEOUT_MS);
+  } catch (e) {
+    throw new CheckFailed(`${e.message}; GET /api/v1/${kind}/${id} last answered ${last?.status}: ${last?.text?.slice(0, 300)}`);
+  }
+  return `counts ${JSON.stringify(last.json.counts)} after ${polls} GET(s), ${Date.now() - started} ms`;
+}
+function decodeEntities(s) {
+  const named = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " ", middot: "·" };
+  return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e) =>
+    e[0] === "#" ? String.fromCodePoint(e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
+      : named[e.toLowerCase()] ?? m);
+}
+/** The visible text of an HTML fragment, whitespace collapsed. */
+const textOf = (html) =>
+  decodeEntities(html.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+/** The counts a page shows ("1 boosts", "0 likes", "1 replies"), as far as it shows them. */
+function pageCounts(text) {
+  const n = (re) => {
+    const m = text.match(re);
+    return m ? Number(m[1]) : undefined;
+  };
+  return { boosts: n(/(\d+) boosts?\b/i), likes: n(/(\d+) likes?\b/i), replies: n(/(\d+) repl(?:y|ies)\b/i) };
+}
+async function fetchPage(url) {
+  const response = await realFetch(url, { headers: { Accept: "text/html" }, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  const html = await response.text();
+  return { status: response.status, contentType: response.headers.get("content-type"), html, text: textOf(html) };
+}
+/** Polls an HTML page until `ready(page)`; throws with what the page showed on timeout. */
+async function expectPage(url, ready) {
+  let page = null;
+  let polls = 0;
+  try {
+    await waitFor(`the page ${url}`, async () => {
+      polls++;
+      page = await fetchPage(url);
+      return page.status === 200 && ready(page);
+    }, EFFECT_TIMEOUT_MS);
+  } catch (e) {
+    throw new CheckFailed(`${e.message}; GET ${url} (Accept: text/html) answered ${page?.status} ${page?.contentType}; text: ${JSON.stringify(page?.text.slice(-400))}`);
+  }
+  assert(page.contentType?.startsWith("text/html"), `GET ${url} Content-Type is ${page.contentType}`);
+  page.polls = polls;
+  page.counts = pageCounts(page.text);
+  return page;
+}
+function assertPageCounts(page, want) {
+  for (const [k, v] of Object.entries(want)) {
+    assert(page.counts[k] === v, `the page shows ${k} ${page.counts[k] ?? "(none)"}, not ${v}: ${JSON.stringify(page.counts)}`);
+  }
+}
+/** The text of the artist page's "Top passers" section ("" when there is none). */
+function passersText(html) {
+  const at = html.indexOf("Top passers");
+  if (at < 0) return "";
+  const end = html.indexOf("</section>", at);
+  // The first hit may be inside a tag (aria-label="Top passers"): drop the rest of that tag.
+  return textOf(html.slice(at, end < 0 ? undefined : end).replace(/^[^<>]*>/, ""));
+}
+
 // e. Interactions ------------------------------------------------------------------------------
-let reply = null;
+let reply = null; // the fan's Create{Note} replying to the post
+let replyNote = null; // its Note, as the fan last published it
+let like = null;
+let boost = null;
+const runWord = randomUUID().slice(0, 8);
+const replyText = `Great song ${runWord}, played it twice`;
+const editedReplyText = `Even better live ${runWord}, edited`;
 await check("e. fan sends Like of the post (answered 2xx)", async () => {
   assert(post && band, "no post");
-  const like = new Like({ id: newId("like"), actor: fanActor, object: new URL(post.url), to: band.id });
+  like = new Like({ id: newId("like"), actor: fanActor, object: new URL(post.url), to: band.id });
   const w = await send(like, band);
   assert(w.status >= 200 && w.status < 300, `Roadie answered ${w.status}: ${w.responseText}`);
   capture("sent-like", JSON.parse(w.body));
@@ -382,35 +499,107 @@ await check("e. fan sends Announce of the post via the shared inbox (answered 2x
   const w = await send(announce, band, { preferSharedInbox: true });
   assert(new URL(w.url).pathname === "/inbox", `went to ${w.url}, not the shared inbox`);
   assert(w.status >= 200 && w.status < 300, `Roadie answered ${w.status}: ${w.responseText}`);
+  boost = announce;
   capture("sent-announce", JSON.parse(w.body));
   return `POST ${new URL(w.url).pathname} -> ${w.status}`;
 });
 await check("e. fan sends a reply, Create{Note inReplyTo the post} (answered 2xx)", async () => {
   assert(post && band, "no post");
-  const noteId = randomUUID();
-  const note = new Note({
-    id: ctx.getObjectUri(Note, { id: noteId }),
-    attribution: fanActor,
-    content: `<p><span class="h-card"><a href="${band.url?.href ?? actorUrl}" class="u-url mention">@<span>${USER}</span></a></span> Great song!</p>`,
-    replyTarget: new URL(post.url),
-    tags: [new Mention({ href: band.id, name: `@${handle}` })],
-    tos: [PUBLIC_COLLECTION],
-    ccs: [band.id, ctx.getFollowersUri(FAN)],
-    published: Temporal.Now.instant(),
-  });
-  fan.store.notes.set(noteId, note);
-  reply = new Create({
-    id: newId("create"),
-    actor: fanActor,
-    object: note,
-    tos: [PUBLIC_COLLECTION],
-    ccs: [band.id, ctx.getFollowersUri(FAN)],
-    published: Temporal.Now.instant(),
-  });
-  const w = await send(reply, band);
+  const made = replyTo(post.url, replyText);
+  const w = await send(made.create, band);
   assert(w.status >= 200 && w.status < 300, `Roadie answered ${w.status}: ${w.responseText}`);
+  reply = made.create;
+  replyNote = made.note;
   capture("sent-reply-create", JSON.parse(w.body));
   return `POST ${new URL(w.url).pathname} -> ${w.status}`;
+});
+
+// e. What Roadie made of them: API counts, the post's page, the artist's Top passers ----------
+await check("e. Roadie's API counts the post's boost, like and reply: boosts 1, likes 1, replies 1", async () => {
+  assert(post, "no post");
+  assert(like && boost && reply, `not all interactions were sent (like ${!!like}, announce ${!!boost}, reply ${!!reply})`);
+  return await expectCounts("posts", post.id, { boosts: 1, likes: 1, replies: 1 });
+});
+await check("e. the post's HTML page shows the reply's text and the fan's handle", async () => {
+  assert(post && reply, "no reply sent");
+  const page = await expectPage(post.url, (p) => p.text.includes(replyText) && p.text.includes(`@${fanHandle}`));
+  assert(page.text.includes(FAN_NAME), `the reply's author name "${FAN_NAME}" is not on the page`);
+  assertPageCounts(page, { boosts: 1, likes: 1, replies: 1 });
+  return `${page.polls} GET(s); "${replyText}" by ${FAN_NAME} @${fanHandle}; page counts ${JSON.stringify(page.counts)}`;
+});
+await check("e. the artist page (/@band, HTML) lists the fan under \"Top passers\"", async () => {
+  assert(boost, "no Announce sent");
+  const page = await expectPage(`${ROADIE}/@${USER}`, (p) => passersText(p.html).includes(`@${fanHandle}`));
+  const passers = passersText(page.html);
+  const points = passers.match(new RegExp(`@${escapeRegExp(fanHandle)}\\s*\\W?\\s*(\\d+)`))?.[1];
+  assert(points == null || Number(points) === 1, `the fan has ${points} points after boosting one object: ${JSON.stringify(passers)}`);
+  return `${page.polls} GET(s); @${fanHandle} listed, ${points ?? "unknown"} point(s)`;
+});
+
+await check("e. fan sends Undo{Like} of the post (answered 2xx)", async () => {
+  assert(like && band, "no Like sent");
+  const undo = new Undo({ id: newId("undo"), actor: fanActor, object: like, to: band.id });
+  const w = await send(undo, band);
+  assert(w.status >= 200 && w.status < 300, `Roadie answered ${w.status}: ${w.responseText}`);
+  like = null;
+  capture("sent-undo-like", JSON.parse(w.body));
+  return `POST ${new URL(w.url).pathname} -> ${w.status}`;
+});
+await check("e. after Undo{Like}: likes 0, boosts still 1", async () => {
+  assert(post && boost && !like, "the Like was not undone");
+  return await expectCounts("posts", post.id, { boosts: 1, likes: 0, replies: 1 });
+});
+
+await check("e. fan sends Update{Note} of its reply with new text (answered 2xx)", async () => {
+  assert(reply && replyNote && band, "no reply sent");
+  const edited = replyNote.clone({ content: replyHtml(editedReplyText), updated: Temporal.Now.instant() });
+  const update = new Update({
+    id: newId("update"),
+    actor: fanActor,
+    object: edited,
+    tos: [PUBLIC_COLLECTION],
+    ccs: [band.id, ctx.getFollowersUri(FAN)],
+  });
+  const w = await send(update, band);
+  assert(w.status >= 200 && w.status < 300, `Roadie answered ${w.status}: ${w.responseText}`);
+  replyNote = edited;
+  fan.store.notes.set(noteKey(edited), edited);
+  capture("sent-update-reply", JSON.parse(w.body));
+  return `POST ${new URL(w.url).pathname} -> ${w.status}`;
+});
+await check("e. after Update: the post page shows the new reply text, not the old", async () => {
+  assert(post && replyNote && String(replyNote.content).includes(editedReplyText), "no Update sent");
+  const page = await expectPage(post.url, (p) => p.text.includes(editedReplyText));
+  assert(!page.text.includes(replyText), `the old text "${replyText}" is still on the page`);
+  assertPageCounts(page, { replies: 1 });
+  const apiCounts = await expectCounts("posts", post.id, { boosts: 1, likes: 0, replies: 1 });
+  return `${page.polls} GET(s); API ${apiCounts}`;
+});
+
+await check("e. fan sends Delete{Tombstone} of its reply (answered 2xx)", async () => {
+  assert(replyNote && band, "no reply sent");
+  const del = new Delete({
+    id: newId("delete"),
+    actor: fanActor,
+    object: new Tombstone({ id: replyNote.id }),
+    tos: [PUBLIC_COLLECTION],
+    ccs: [band.id, ctx.getFollowersUri(FAN)],
+  });
+  const w = await send(del, band);
+  assert(w.status >= 200 && w.status < 300, `Roadie answered ${w.status}: ${w.responseText}`);
+  fan.store.notes.delete(noteKey(replyNote));
+  replyNote = null;
+  capture("sent-delete-reply", JSON.parse(w.body));
+  return `POST ${new URL(w.url).pathname} -> ${w.status}`;
+});
+await check("e. after Delete: replies 0, and the reply is gone from the post page", async () => {
+  assert(post && reply && !replyNote, "the reply was not deleted");
+  const apiCounts = await expectCounts("posts", post.id, { boosts: 1, likes: 0, replies: 0 });
+  const page = await expectPage(post.url, (p) => !p.text.includes(editedReplyText));
+  assert(!page.text.includes(replyText), `the first text "${replyText}" is back on the page`);
+  assert(!page.text.includes(`@${fanHandle}`), `the fan's handle is still on the page`);
+  assertPageCounts(page, { boosts: 1, likes: 0, replies: 0 });
+  return `API ${apiCounts}; ${page.polls} GET(s) of the page`;
 });
 
 // f. Update{Person} ----------------------------------------------------------------------------
@@ -686,6 +875,38 @@ await check("r. release PUT (new title) reaches the fan as Update{Note} with a l
   assert(req.verifiedKeyId === `${actorUrl}#main-key`, `signature not verified: ${req.verifyError ?? req.verifiedKeyId}`);
   capture("received-update-release", req.json);
   return `published ${note.published}, updated ${note.updated}`;
+});
+
+let releaseBoost = null;
+let releaseReply = null;
+const releaseReplyText = `Spinning the EP ${runWord} on repeat`;
+await check("r. fan boosts the release (Announce via the shared inbox) and replies to it (answered 2xx)", async () => {
+  assert(release && band, "no release");
+  const announce = new Announce({
+    id: newId("announce"),
+    actor: fanActor,
+    object: new URL(release.url),
+    tos: [PUBLIC_COLLECTION],
+    ccs: [band.id, ctx.getFollowersUri(FAN)],
+    published: Temporal.Now.instant(),
+  });
+  const a = await send(announce, band, { preferSharedInbox: true });
+  assert(a.status >= 200 && a.status < 300, `Announce: Roadie answered ${a.status}: ${a.responseText}`);
+  releaseBoost = announce;
+  capture("sent-announce-release", JSON.parse(a.body));
+  const made = replyTo(release.url, releaseReplyText);
+  const c = await send(made.create, band);
+  assert(c.status >= 200 && c.status < 300, `Create{Note}: Roadie answered ${c.status}: ${c.responseText}`);
+  releaseReply = made.create;
+  capture("sent-reply-release-create", JSON.parse(c.body));
+  return `Announce to ${new URL(a.url).pathname} -> ${a.status}; reply to ${new URL(c.url).pathname} -> ${c.status}`;
+});
+await check("r. Roadie's API counts the release's boost and reply (boosts 1, likes 0, replies 1); its page shows the reply", async () => {
+  assert(release && releaseBoost && releaseReply, "boost or reply of the release not sent");
+  const apiCounts = await expectCounts("releases", release.id, { boosts: 1, likes: 0, replies: 1 });
+  const page = await expectPage(release.url, (p) => p.text.includes(releaseReplyText) && p.text.includes(`@${fanHandle}`));
+  assertPageCounts(page, { boosts: 1, likes: 0, replies: 1 });
+  return `API ${apiCounts}; page ${JSON.stringify(page.counts)}`;
 });
 
 await check("r. release DELETE via the API reaches the fan as Delete of that id", async () => {
