@@ -14,6 +14,7 @@ mod follows;
 mod inbox_refusals;
 mod interactions;
 mod media;
+mod passes;
 mod posts;
 mod release_pages;
 mod releases;

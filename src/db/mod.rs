@@ -10,6 +10,7 @@ pub mod instance;
 pub mod interactions;
 pub mod media;
 pub mod outbox;
+pub mod passes;
 pub mod posts;
 pub mod releases;
 pub mod remote_actors;

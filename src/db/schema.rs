@@ -212,6 +212,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    pass_links (code) {
+        code -> Text,
+        handle -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pass_visits (id) {
+        id -> BigInt,
+        code -> Text,
+        artist_id -> BigInt,
+        object_kind -> Text,
+        object_id -> BigInt,
+        visitor_hash -> Text,
+        day -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_salts (day) {
+        day -> Text,
+        salt -> Text,
+    }
+}
+
+diesel::joinable!(pass_visits -> pass_links (code));
 diesel::joinable!(interactions -> remote_actors (remote_actor_id));
 diesel::joinable!(replies -> remote_actors (remote_actor_id));
 diesel::joinable!(media -> artists (artist_id));
@@ -240,4 +269,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tracks,
     interactions,
     replies,
+    pass_links,
+    pass_visits,
+    visit_salts,
 );

@@ -12,10 +12,10 @@ use serde_json::Value;
 use super::{
     error::AppError,
     negotiation::{activity_json, wants_activitypub},
-    pages,
+    pages, passes,
 };
 use crate::{
-    db::{self, artists::Artist},
+    db::{self, artists::Artist, interactions::ObjectKey},
     federation::{
         objects,
         protocol::collections::{OrderedCollection, OrderedCollectionPage},
@@ -189,6 +189,8 @@ fn empty_collection(id: url::Url) -> Response {
 pub async fn post(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, i64)>,
+    uri: axum::http::Uri,
+    peer: passes::Peer,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
@@ -207,7 +209,15 @@ pub async fn post(
             StatusCode::OK,
             objects::post_note(&artist, &post, &state.urls),
         )),
-        (false, false) => pages::post(&state, &artist, &post).await,
+        (false, false) => {
+            let key = ObjectKey {
+                artist_id: artist.id,
+                kind: "post",
+                id: post.id,
+            };
+            passes::count_visit(&state, &uri, &headers, passes::peer_addr(&peer), key).await;
+            pages::post(&state, &artist, &post).await
+        }
     }
 }
 
@@ -253,6 +263,8 @@ async fn public_release(
 pub async fn release(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, i64)>,
+    uri: axum::http::Uri,
+    peer: passes::Peer,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (artist, release) = public_release(&state, &username, id).await?;
@@ -275,6 +287,12 @@ pub async fn release(
             objects::release_note(&artist, &release, &tracks, &media, &state.urls),
         ))
     } else {
+        let key = ObjectKey {
+            artist_id: artist.id,
+            kind: "release",
+            id: release.id,
+        };
+        passes::count_visit(&state, &uri, &headers, passes::peer_addr(&peer), key).await;
         pages::release(&state, &artist, &release, &tracks, &media).await
     }
 }

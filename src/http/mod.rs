@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod negotiation;
 pub mod oembed;
 pub mod pages;
+pub mod passes;
 pub mod wellknown;
 
 use axum::{
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{handle}/feed.atom", get(feeds::artist_feed))
         .route("/{handle}/follow", get(pages::remote_follow))
         .route("/api/oembed", get(oembed::oembed))
+        .route("/share/{kind}/{id}", get(passes::share))
         .route("/embed/users/{username}/releases/{id}", get(pages::embed))
         .route("/media/{file_name}", get(media::serve))
         .route("/inbox", post(inbox::shared_inbox))
@@ -98,9 +100,12 @@ async fn not_found() -> impl IntoResponse {
 
 /// Serves until SIGINT or SIGTERM, then finishes open requests.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -61,6 +61,7 @@ struct ReleaseCard {
 #[derive(Template)]
 #[template(path = "post.html")]
 struct PostPage {
+    share_url: String,
     counts: Counts,
     replies: Vec<ReplyView>,
     name: String,
@@ -124,25 +125,24 @@ async fn passers(
     since: Option<chrono::NaiveDateTime>,
 ) -> Result<Vec<Passer>, AppError> {
     Ok(
-        db::interactions::top_boosters(&state.db, artist.id, since, TOP_PASSERS)
+        crate::domain::passes::leaderboard(&state.db, artist, since, TOP_PASSERS)
             .await?
             .into_iter()
-            .map(|(fan, points)| Passer {
-                name: fan
-                    .display_name
-                    .clone()
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| fan.username.clone()),
-                handle: format!("{}@{}", fan.username, fan.domain),
-                url: fan.url.clone().unwrap_or_else(|| fan.ap_id.clone()),
-                points,
+            .map(|s| Passer {
+                url: s.url.clone().unwrap_or_else(|| {
+                    let (user, host) = s.handle.split_once('@').unwrap_or((&s.handle, ""));
+                    format!("https://{host}/@{user}")
+                }),
+                name: s.name,
+                handle: s.handle,
+                points: s.points,
             })
             .collect(),
     )
 }
 
 /// Fans listed as top passers.
-const TOP_PASSERS: i64 = 10;
+const TOP_PASSERS: usize = 10;
 
 struct ArtistLink {
     name: String,
@@ -193,6 +193,7 @@ struct LinkView {
 #[derive(Template)]
 #[template(path = "release.html")]
 struct ReleasePage {
+    share_url: String,
     counts: Counts,
     replies: Vec<ReplyView>,
     /// Plain text for `og:description`.
@@ -267,6 +268,7 @@ pub async fn release(
     )
     .await?;
     render(&ReleasePage {
+        share_url: format!("/share/release/{}", release.id),
         counts,
         replies,
         summary: plain_summary(
@@ -487,6 +489,7 @@ pub async fn post(state: &AppState, artist: &Artist, post: &PostRow) -> Result<R
     )
     .await?;
     render(&PostPage {
+        share_url: format!("/share/post/{}", post.id),
         counts,
         replies,
         name: artist.display_name.clone(),

@@ -42,10 +42,11 @@ use crate::AppState;
         releases::update_release,
         releases::publish_release,
         releases::delete_release,
+        super::passes::ledger,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"))
+    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"), (name = "passes"))
 )]
 pub struct ApiDoc;
 
@@ -106,6 +107,7 @@ pub fn router() -> Router<AppState> {
                 .put(releases::update_release)
                 .delete(releases::delete_release),
         )
+        .route("/api/v1/passes", get(super::passes::ledger))
         .route(
             "/api/v1/releases/{id}/publish",
             post(releases::publish_release),

@@ -1,0 +1,3 @@
+DROP TABLE visit_salts;
+DROP TABLE pass_visits;
+DROP TABLE pass_links;
