@@ -3,13 +3,31 @@
 //! recipient.
 
 /// Who receives an outgoing activity.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Audience {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audience {
     /// Every accepted follower of the artist: one delivery per shared inbox (or personal inbox
     /// where a server has none).
-    Followers,
-    /// One inbox (an `Accept` to a follower, say), on `host`.
-    Inbox { inbox: String, host: String },
+    pub followers: bool,
+    /// More inboxes, each with its host (an `Accept` to a follower, a mentioned fan).
+    pub inboxes: Vec<(String, String)>,
+}
+
+impl Audience {
+    pub fn followers() -> Audience {
+        Audience { followers: true, inboxes: Vec::new() }
+    }
+
+    pub fn inbox(inbox: String, host: String) -> Audience {
+        Audience { followers: false, inboxes: vec![(inbox, host)] }
+    }
+
+    /// Adds an inbox; one that followers already share gets a single delivery.
+    pub fn and_inbox(mut self, inbox: String, host: String) -> Audience {
+        if !self.inboxes.iter().any(|(i, _)| *i == inbox) {
+            self.inboxes.push((inbox, host));
+        }
+        self
+    }
 }
 
 /// An activity built by the federation layer, ready to be stored and delivered.
@@ -42,7 +60,7 @@ macro_rules! store_outgoing {
         use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
         use diesel::IntoSql;
         use diesel_async::RunQueryDsl;
-        use $crate::db::outbox::{coalesce, Audience};
+        use $crate::db::outbox::coalesce;
         use $crate::db::schema::{deliveries, follows, outbox_activities, remote_actors};
         let outgoing: &$crate::db::outbox::Outgoing = $outgoing;
         let artist_id: i64 = $artist_id;
@@ -70,45 +88,45 @@ macro_rules! store_outgoing {
                 deliveries::next_attempt_at,
                 deliveries::created_at,
             );
-            match &outgoing.audience {
-                Audience::Followers => {
-                    let recipients = follows::table
-                        .inner_join(
-                            remote_actors::table.on(remote_actors::id.eq(follows::remote_actor_id)),
-                        )
-                        .filter(follows::artist_id.eq(artist_id))
-                        .filter(follows::accepted.eq(true))
-                        .select((
-                            activity_id.into_sql::<BigInt>(),
-                            coalesce(remote_actors::shared_inbox, remote_actors::inbox),
-                            remote_actors::domain,
-                            "pending".into_sql::<Text>(),
-                            0.into_sql::<Integer>(),
-                            now.into_sql::<Timestamp>(),
-                            now.into_sql::<Timestamp>(),
-                        ))
-                        .distinct();
-                    diesel::insert_into(deliveries::table)
-                        .values(recipients)
-                        .into_columns(columns)
-                        .execute($conn)
-                        .await
-                }
-                Audience::Inbox { inbox, host } => {
-                    diesel::insert_into(deliveries::table)
-                        .values((
-                            deliveries::activity_id.eq(activity_id),
-                            deliveries::inbox.eq(inbox),
-                            deliveries::host.eq(host),
-                            deliveries::state.eq("pending"),
-                            deliveries::attempts.eq(0),
-                            deliveries::next_attempt_at.eq(now),
-                            deliveries::created_at.eq(now),
-                        ))
-                        .execute($conn)
-                        .await
-                }
+            let mut queued = 0;
+            if outgoing.audience.followers {
+                let recipients = follows::table
+                    .inner_join(remote_actors::table.on(remote_actors::id.eq(follows::remote_actor_id)))
+                    .filter(follows::artist_id.eq(artist_id))
+                    .filter(follows::accepted.eq(true))
+                    .select((
+                        activity_id.into_sql::<BigInt>(),
+                        coalesce(remote_actors::shared_inbox, remote_actors::inbox),
+                        remote_actors::domain,
+                        "pending".into_sql::<Text>(),
+                        0.into_sql::<Integer>(),
+                        now.into_sql::<Timestamp>(),
+                        now.into_sql::<Timestamp>(),
+                    ))
+                    .distinct();
+                queued += diesel::insert_into(deliveries::table)
+                    .values(recipients)
+                    .into_columns(columns)
+                    .execute($conn)
+                    .await?;
             }
+            for (inbox, host) in &outgoing.audience.inboxes {
+                // A follower's shared inbox may already be queued: one delivery each.
+                queued += diesel::insert_into(deliveries::table)
+                    .values((
+                        deliveries::activity_id.eq(activity_id),
+                        deliveries::inbox.eq(inbox),
+                        deliveries::host.eq(host),
+                        deliveries::state.eq("pending"),
+                        deliveries::attempts.eq(0),
+                        deliveries::next_attempt_at.eq(now),
+                        deliveries::created_at.eq(now),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute($conn)
+                    .await?;
+            }
+            Ok::<usize, diesel::result::Error>(queued)
         }
         .await
     }};

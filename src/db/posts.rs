@@ -23,27 +23,42 @@ pub struct PostRow {
     pub published_at: NaiveDateTime,
     pub updated_at: Option<NaiveDateTime>,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The object this post answers (a fan's reply or message).
+    pub in_reply_to: Option<String>,
+    /// JSON list of mentioned actors (see `domain::posts::Mention`).
+    pub mentions: String,
+}
+
+/// A new post's fields.
+#[derive(Debug, Clone)]
+pub struct NewPost<'a> {
+    pub artist_id: i64,
+    pub content_source: &'a str,
+    pub content_html: &'a str,
+    pub visibility: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub mentions: &'a str,
 }
 
 /// Inserts a post and, in the same transaction, the activity announcing it (built by
 /// `announce` from the stored row) with its deliveries.
 pub async fn insert_published(
     db: &Db,
-    artist_id: i64,
-    content_source: &str,
-    content_html: &str,
-    visibility: &str,
+    new: &NewPost<'_>,
     announce: impl FnOnce(&PostRow) -> Outgoing + Send,
 ) -> DbResult<PostRow> {
+    let artist_id = new.artist_id;
     with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
                 let post: PostRow = diesel::insert_into(posts::table)
                     .values((
                         posts::artist_id.eq(artist_id),
-                        posts::content_source.eq(content_source),
-                        posts::content_html.eq(content_html),
-                        posts::visibility.eq(visibility),
+                        posts::content_source.eq(new.content_source),
+                        posts::content_html.eq(new.content_html),
+                        posts::visibility.eq(new.visibility),
                         posts::published_at.eq(super::now()),
+                        posts::in_reply_to.eq(new.in_reply_to),
+                        posts::mentions.eq(new.mentions),
                     ))
                     .returning(PostRow::as_returning())
                     .get_result(conn)

@@ -74,6 +74,16 @@ diesel::table! {
         published_at -> Timestamp,
         updated_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        in_reply_to -> Nullable<Text>,
+        mentions -> Text,
+    }
+}
+
+diesel::table! {
+    leaderboard_optouts (artist_id, handle) {
+        artist_id -> BigInt,
+        handle -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -272,4 +282,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pass_links,
     pass_visits,
     visit_salts,
+    leaderboard_optouts,
 );

@@ -15,6 +15,8 @@ pub enum Visibility {
     Unlisted,
     /// Followers only.
     Followers,
+    /// Only the people mentioned (a direct message).
+    Direct,
 }
 
 impl Visibility {
@@ -23,6 +25,7 @@ impl Visibility {
             Visibility::Public => "public",
             Visibility::Unlisted => "unlisted",
             Visibility::Followers => "followers",
+            Visibility::Direct => "direct",
         }
     }
 
@@ -31,6 +34,7 @@ impl Visibility {
             "public" => Some(Visibility::Public),
             "unlisted" => Some(Visibility::Unlisted),
             "followers" => Some(Visibility::Followers),
+            "direct" => Some(Visibility::Direct),
             _ => None,
         }
     }
@@ -85,6 +89,44 @@ fn maplit_set<'a>(items: &[&'a str]) -> std::collections::HashSet<&'a str> {
     items.iter().copied().collect()
 }
 
+/// Someone a post mentions, who also receives it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mention {
+    /// The actor id.
+    pub href: String,
+    /// `@user@host`.
+    pub name: String,
+    pub inbox: String,
+    pub host: String,
+}
+
+impl Mention {
+    /// Mentions a remote actor.
+    pub fn of(actor: &crate::db::remote_actors::RemoteActorRow) -> Mention {
+        Mention {
+            href: actor.ap_id.clone(),
+            name: format!("@{}@{}", actor.username, actor.domain),
+            inbox: actor.shared_inbox.clone().unwrap_or_else(|| actor.inbox.clone()),
+            host: actor.domain.clone(),
+        }
+    }
+
+    /// The link Mastodon renders as a mention.
+    pub fn html(&self) -> String {
+        let user = self.name.trim_start_matches('@').split('@').next().unwrap_or_default();
+        format!(
+            r#"<span class="h-card"><a href="{}" class="u-url mention">@<span>{}</span></a></span>"#,
+            ammonia::clean_text(&self.href),
+            ammonia::clean_text(user)
+        )
+    }
+}
+
+/// The mentions stored with a post.
+pub fn mentions(post: &PostRow) -> Vec<Mention> {
+    serde_json::from_str(&post.mentions).unwrap_or_default()
+}
+
 /// Creates a post and publishes it to the artist's followers.
 pub async fn create(
     db: &Db,
@@ -92,6 +134,22 @@ pub async fn create(
     artist: &Artist,
     content: &str,
     visibility: Visibility,
+) -> Result<PostRow, DomainError> {
+    if visibility == Visibility::Direct {
+        return Err(DomainError::Invalid("a direct message needs someone to write to".to_owned()));
+    }
+    create_with(db, publisher, artist, content, visibility, None, &[]).await
+}
+
+/// Creates a post that may answer an object and mention people (who then receive it too).
+pub async fn create_with(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    content: &str,
+    visibility: Visibility,
+    in_reply_to: Option<&str>,
+    mentioned: &[Mention],
 ) -> Result<PostRow, DomainError> {
     let content = content.trim();
     if content.is_empty() {
@@ -102,17 +160,27 @@ pub async fn create(
             "content must be at most {MAX_POST_CHARS} characters"
         )));
     }
-    let html = render_markdown(content);
-    if html.is_empty() {
-        return Err(DomainError::Invalid(
-            "content has no visible text".to_owned(),
-        ));
+    let body = render_markdown(content);
+    if body.is_empty() {
+        return Err(DomainError::Invalid("content has no visible text".to_owned()));
     }
-    let post =
-        db::posts::insert_published(db, artist.id, content, &html, visibility.as_str(), |post| {
-            publisher.post_created(artist, post)
-        })
-        .await?;
+    // Mastodon shows the mentions at the start of the text.
+    let html = if mentioned.is_empty() {
+        body
+    } else {
+        let links: Vec<String> = mentioned.iter().map(Mention::html).collect();
+        format!("<p>{}</p>{body}", links.join(" "))
+    };
+    let mentions_json = serde_json::to_string(mentioned).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let new = db::posts::NewPost {
+        artist_id: artist.id,
+        content_source: content,
+        content_html: &html,
+        visibility: visibility.as_str(),
+        in_reply_to,
+        mentions: &mentions_json,
+    };
+    let post = db::posts::insert_published(db, &new, |post| publisher.post_created(artist, post)).await?;
     publisher.queued();
     Ok(post)
 }

@@ -113,13 +113,23 @@ pub fn addressing(visibility: Visibility, followers: &Url) -> (Vec<String>, Vec<
         Visibility::Public => (vec![PUBLIC.to_owned()], vec![followers]),
         Visibility::Unlisted => (vec![followers], vec![PUBLIC.to_owned()]),
         Visibility::Followers => (vec![followers], Vec::new()),
+        Visibility::Direct => (Vec::new(), Vec::new()),
     }
 }
 
-/// The `Note` of a post.
+/// The `Note` of a post. Mentioned actors are addressed (`to` for a direct message, `cc`
+/// otherwise) and tagged, so their servers notify them.
 pub fn post_note(artist: &Artist, post: &PostRow, urls: &Urls) -> Note {
     let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Followers);
-    let (to, cc) = addressing(visibility, &urls.followers(&artist.username));
+    let (mut to, mut cc) = addressing(visibility, &urls.followers(&artist.username));
+    let mentions = crate::domain::posts::mentions(post);
+    for m in &mentions {
+        if visibility == Visibility::Direct {
+            to.push(m.href.clone());
+        } else {
+            cc.push(m.href.clone());
+        }
+    }
     let id = urls.post(&artist.username, post.id);
     Note {
         kind: "Note",
@@ -134,7 +144,11 @@ pub fn post_note(artist: &Artist, post: &PostRow, urls: &Urls) -> Note {
         updated: post.updated_at.map(|u| u.and_utc()),
         sensitive: false,
         attachment: Vec::new(),
-        tag: Vec::new(),
+        tag: mentions
+            .iter()
+            .map(|m| serde_json::json!({"type": "Mention", "href": m.href, "name": m.name}))
+            .collect(),
+        in_reply_to: post.in_reply_to.clone(),
     }
 }
 
@@ -288,6 +302,7 @@ pub fn release_note(
         published: published.and_utc(),
         updated: (release.updated_at > published).then(|| release.updated_at.and_utc()),
         sensitive: false,
+        in_reply_to: None,
         attachment,
         tag: tags
             .iter()

@@ -62,12 +62,21 @@ impl FederationPublisher {
             &activity,
             follow.follow_ap_id.clone(),
             false,
-            Audience::Inbox {
-                inbox: follower.inbox.clone(),
-                host: follower.domain.clone(),
-            },
+            Audience::inbox(follower.inbox.clone(), follower.domain.clone()),
         )
     }
+}
+
+/// Followers (unless it is a direct message) and everyone the post mentions.
+fn post_audience(post: &PostRow, visibility: Visibility) -> Audience {
+    let base = if visibility == Visibility::Direct {
+        Audience::default()
+    } else {
+        Audience::followers()
+    };
+    crate::domain::posts::mentions(post)
+        .into_iter()
+        .fold(base, |audience, m| audience.and_inbox(m.inbox, m.host))
 }
 
 /// Serialises an activity with its context into the [`Outgoing`] the database stores.
@@ -103,12 +112,13 @@ impl Publisher for FederationPublisher {
             published: Some(note.published),
             object: note,
         };
-        let listed = post.visibility != Visibility::Followers.as_str();
+        let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Followers);
+        let listed = matches!(visibility, Visibility::Public | Visibility::Unlisted);
         outgoing(
             &activity,
             activity.object.id.to_string(),
             listed,
-            Audience::Followers,
+            post_audience(post, visibility),
         )
     }
 
@@ -129,7 +139,7 @@ impl Publisher for FederationPublisher {
             &activity,
             activity.object.id.to_string(),
             false,
-            Audience::Followers,
+            post_audience(post, visibility),
         )
     }
 
@@ -148,7 +158,7 @@ impl Publisher for FederationPublisher {
             &activity,
             activity.actor.clone(),
             false,
-            Audience::Followers,
+            Audience::followers(),
         )
     }
 
@@ -194,7 +204,7 @@ impl Publisher for FederationPublisher {
             &activity,
             activity.object.id.to_string(),
             true,
-            Audience::Followers,
+            Audience::followers(),
         )
     }
 
@@ -219,7 +229,7 @@ impl Publisher for FederationPublisher {
             &activity,
             activity.object.id.to_string(),
             false,
-            Audience::Followers,
+            Audience::followers(),
         )
     }
 
@@ -240,7 +250,7 @@ impl Publisher for FederationPublisher {
             &activity,
             activity.object.id.to_string(),
             false,
-            Audience::Followers,
+            Audience::followers(),
         )
     }
 

@@ -22,6 +22,8 @@ pub struct Note {
     pub sensitive: bool,
     pub attachment: Vec<serde_json::Value>,
     pub tag: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
