@@ -6,6 +6,7 @@ mod support;
 
 mod api;
 mod authorized_fetch;
+mod conversations;
 mod crash;
 mod delivery;
 mod discovery;

@@ -246,3 +246,50 @@ pub async fn replies_to(
         .load(conn)
         .await?))
 }
+
+/// All replies to an artist's objects, newest first, with their authors (hidden ones too).
+pub async fn replies_for_artist(
+    db: &Db,
+    artist_id: i64,
+    limit: i64,
+) -> DbResult<Vec<(ReplyRow, RemoteActorRow)>> {
+    with_conn!(db, conn => Ok(replies::table
+        .inner_join(remote_actors::table.on(remote_actors::id.eq(replies::remote_actor_id)))
+        .filter(replies::artist_id.eq(artist_id))
+        .filter(replies::deleted_at.is_null())
+        .order(replies::published_at.desc())
+        .limit(limit)
+        .select((ReplyRow::as_select(), RemoteActorRow::as_select()))
+        .load(conn)
+        .await?))
+}
+
+/// One reply to an artist's objects, with its author.
+pub async fn reply_of_artist(
+    db: &Db,
+    artist_id: i64,
+    id: i64,
+) -> DbResult<Option<(ReplyRow, RemoteActorRow)>> {
+    with_conn!(db, conn => Ok(replies::table
+        .inner_join(remote_actors::table.on(remote_actors::id.eq(replies::remote_actor_id)))
+        .filter(replies::artist_id.eq(artist_id))
+        .filter(replies::id.eq(id))
+        .filter(replies::deleted_at.is_null())
+        .select((ReplyRow::as_select(), RemoteActorRow::as_select()))
+        .first(conn)
+        .await
+        .optional()?))
+}
+
+/// Hides or shows a reply (the artist's moderation); `remove` deletes it from Roadie.
+pub async fn moderate_reply(db: &Db, id: i64, hidden: bool, remove: bool) -> DbResult<()> {
+    with_conn!(db, conn => {
+        let row = replies::table.find(id);
+        if remove {
+            diesel::update(row).set(replies::deleted_at.eq(Some(super::now()))).execute(conn).await?;
+        } else {
+            diesel::update(row).set(replies::hidden.eq(hidden)).execute(conn).await?;
+        }
+        Ok(())
+    })
+}

@@ -14,11 +14,17 @@ pub struct Audience {
 
 impl Audience {
     pub fn followers() -> Audience {
-        Audience { followers: true, inboxes: Vec::new() }
+        Audience {
+            followers: true,
+            inboxes: Vec::new(),
+        }
     }
 
     pub fn inbox(inbox: String, host: String) -> Audience {
-        Audience { followers: false, inboxes: vec![(inbox, host)] }
+        Audience {
+            followers: false,
+            inboxes: vec![(inbox, host)],
+        }
     }
 
     /// Adds an inbox; one that followers already share gets a single delivery.
@@ -91,7 +97,9 @@ macro_rules! store_outgoing {
             let mut queued = 0;
             if outgoing.audience.followers {
                 let recipients = follows::table
-                    .inner_join(remote_actors::table.on(remote_actors::id.eq(follows::remote_actor_id)))
+                    .inner_join(
+                        remote_actors::table.on(remote_actors::id.eq(follows::remote_actor_id)),
+                    )
                     .filter(follows::artist_id.eq(artist_id))
                     .filter(follows::accepted.eq(true))
                     .select((

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 
 use super::interactions::ObjectKey;
-use super::schema::{pass_links, pass_visits, visit_salts};
+use super::schema::{leaderboard_optouts, pass_links, pass_visits, visit_salts};
 use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use crate::with_conn;
 
@@ -101,4 +101,39 @@ pub async fn passes_by_handle(
         }
         Ok(query.load(conn).await?)
     })
+}
+
+/// Leaves a fan out of an artist's public leaderboard (`hide`), or puts them back.
+pub async fn set_optout(db: &Db, artist_id: i64, handle: &str, hide: bool) -> DbResult<()> {
+    with_conn!(db, conn => {
+        if hide {
+            diesel::insert_into(leaderboard_optouts::table)
+                .values((
+                    leaderboard_optouts::artist_id.eq(artist_id),
+                    leaderboard_optouts::handle.eq(handle),
+                    leaderboard_optouts::created_at.eq(super::now()),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+        } else {
+            diesel::delete(
+                leaderboard_optouts::table
+                    .filter(leaderboard_optouts::artist_id.eq(artist_id))
+                    .filter(leaderboard_optouts::handle.eq(handle)),
+            )
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Handles of fans left out of an artist's public leaderboard.
+pub async fn optouts(db: &Db, artist_id: i64) -> DbResult<Vec<String>> {
+    with_conn!(db, conn => Ok(leaderboard_optouts::table
+        .filter(leaderboard_optouts::artist_id.eq(artist_id))
+        .select(leaderboard_optouts::handle)
+        .load(conn)
+        .await?))
 }

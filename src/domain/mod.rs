@@ -4,6 +4,7 @@
 pub mod artists;
 pub mod follows;
 pub mod interactions;
+pub mod messages;
 pub mod passes;
 pub mod posts;
 pub mod releases;

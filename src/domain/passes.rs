@@ -159,6 +159,20 @@ pub async fn leaderboard(
     Ok(list)
 }
 
+/// The public leaderboard: [`leaderboard`] without the fans who asked to be left out.
+pub async fn public_leaderboard(
+    db: &Db,
+    artist: &Artist,
+    since: Option<chrono::NaiveDateTime>,
+    limit: usize,
+) -> Result<Vec<Standing>, DomainError> {
+    let hidden = db::passes::optouts(db, artist.id).await?;
+    let mut list = leaderboard(db, artist, since, usize::MAX).await?;
+    list.retain(|s| !hidden.contains(&s.handle));
+    list.truncate(limit);
+    Ok(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,14 +106,22 @@ impl Mention {
         Mention {
             href: actor.ap_id.clone(),
             name: format!("@{}@{}", actor.username, actor.domain),
-            inbox: actor.shared_inbox.clone().unwrap_or_else(|| actor.inbox.clone()),
+            inbox: actor
+                .shared_inbox
+                .clone()
+                .unwrap_or_else(|| actor.inbox.clone()),
             host: actor.domain.clone(),
         }
     }
 
     /// The link Mastodon renders as a mention.
     pub fn html(&self) -> String {
-        let user = self.name.trim_start_matches('@').split('@').next().unwrap_or_default();
+        let user = self
+            .name
+            .trim_start_matches('@')
+            .split('@')
+            .next()
+            .unwrap_or_default();
         format!(
             r#"<span class="h-card"><a href="{}" class="u-url mention">@<span>{}</span></a></span>"#,
             ammonia::clean_text(&self.href),
@@ -136,7 +144,9 @@ pub async fn create(
     visibility: Visibility,
 ) -> Result<PostRow, DomainError> {
     if visibility == Visibility::Direct {
-        return Err(DomainError::Invalid("a direct message needs someone to write to".to_owned()));
+        return Err(DomainError::Invalid(
+            "a direct message needs someone to write to".to_owned(),
+        ));
     }
     create_with(db, publisher, artist, content, visibility, None, &[]).await
 }
@@ -162,7 +172,9 @@ pub async fn create_with(
     }
     let body = render_markdown(content);
     if body.is_empty() {
-        return Err(DomainError::Invalid("content has no visible text".to_owned()));
+        return Err(DomainError::Invalid(
+            "content has no visible text".to_owned(),
+        ));
     }
     // Mastodon shows the mentions at the start of the text.
     let html = if mentioned.is_empty() {
@@ -171,7 +183,8 @@ pub async fn create_with(
         let links: Vec<String> = mentioned.iter().map(Mention::html).collect();
         format!("<p>{}</p>{body}", links.join(" "))
     };
-    let mentions_json = serde_json::to_string(mentioned).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let mentions_json =
+        serde_json::to_string(mentioned).map_err(|e| DomainError::Internal(e.to_string()))?;
     let new = db::posts::NewPost {
         artist_id: artist.id,
         content_source: content,
@@ -180,7 +193,8 @@ pub async fn create_with(
         in_reply_to,
         mentions: &mentions_json,
     };
-    let post = db::posts::insert_published(db, &new, |post| publisher.post_created(artist, post)).await?;
+    let post =
+        db::posts::insert_published(db, &new, |post| publisher.post_created(artist, post)).await?;
     publisher.queued();
     Ok(post)
 }

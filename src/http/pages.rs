@@ -125,7 +125,7 @@ async fn passers(
     since: Option<chrono::NaiveDateTime>,
 ) -> Result<Vec<Passer>, AppError> {
     Ok(
-        crate::domain::passes::leaderboard(&state.db, artist, since, TOP_PASSERS)
+        crate::domain::passes::public_leaderboard(&state.db, artist, since, TOP_PASSERS)
             .await?
             .into_iter()
             .map(|s| Passer {

@@ -1,4 +1,5 @@
-//! `Create{Note}` replying to a local post or release, or to a reply under one.
+//! `Create{Note}`: a reply to a local post or release (or to a reply under one), or a direct
+//! message to an artist, which is a command.
 
 use activitypub_federation::config::Data;
 use serde_json::Value;
@@ -32,28 +33,37 @@ pub async fn receive(
             "note id is on another host than its author".to_owned(),
         ));
     }
-    let Some(in_reply_to) = note.in_reply_to else {
-        tracing::debug!(id = %note.id, "ignoring a note that replies to nothing");
-        return Ok(());
+    let target = match &note.in_reply_to {
+        Some(r) => resolve_target(data, &r.0).await?,
+        None => None,
     };
-    // A reply to one of our objects, or to a reply we keep under one of them.
-    let object = match public_object(data, &in_reply_to.0).await? {
-        Some(object) => object,
-        None => match db::interactions::reply_by_ap_id(&data.db, in_reply_to.0.as_str()).await? {
-            Some(parent) if parent.deleted_at.is_none() => db::interactions::ObjectKey {
-                artist_id: parent.artist_id,
-                kind: if parent.object_kind == "post" {
-                    "post"
-                } else {
-                    "release"
-                },
-                id: parent.object_id,
-            },
-            _ => {
-                tracing::debug!(id = %note.id, "ignoring a reply to something not ours");
-                return Ok(());
+    let Some((in_reply_to, object)) = note.in_reply_to.clone().zip(target) else {
+        // Not a reply to anything of ours: a private message to an artist is a command.
+        if !note.is_public() {
+            for address in note.audience() {
+                let Some(username) = url::Url::parse(&address)
+                    .ok()
+                    .and_then(|u| data.urls.username_of(&u))
+                else {
+                    continue;
+                };
+                if let Some(artist) = db::artists::by_username(&data.db, &username).await? {
+                    let command = crate::domain::messages::handle(
+                        &data.db,
+                        data.publisher.as_ref(),
+                        &artist,
+                        &actor.row,
+                        note.content.as_deref().unwrap_or_default(),
+                        note.id.as_str(),
+                    )
+                    .await?;
+                    tracing::info!(fan = %actor.id, artist = %artist.username, ?command, "direct message");
+                }
             }
-        },
+        } else {
+            tracing::debug!(id = %note.id, "ignoring a note that is not about anything of ours");
+        }
+        return Ok(());
     };
     let new = interactions::reply(
         &data.db,
@@ -75,4 +85,28 @@ pub async fn receive(
     .await?;
     tracing::info!(fan = %actor.id, reply = %note.id, new, "reply");
     Ok(())
+}
+
+/// The local object a reply is about: one of ours directly, or through a reply we keep.
+async fn resolve_target(
+    data: &Data<Ctx>,
+    in_reply_to: &url::Url,
+) -> Result<Option<db::interactions::ObjectKey>, FederationError> {
+    if let Some(object) = public_object(data, in_reply_to).await? {
+        return Ok(Some(object));
+    }
+    Ok(
+        match db::interactions::reply_by_ap_id(&data.db, in_reply_to.as_str()).await? {
+            Some(parent) if parent.deleted_at.is_none() => Some(db::interactions::ObjectKey {
+                artist_id: parent.artist_id,
+                kind: if parent.object_kind == "post" {
+                    "post"
+                } else {
+                    "release"
+                },
+                id: parent.object_id,
+            }),
+            _ => None,
+        },
+    )
 }

@@ -117,6 +117,34 @@ pub struct InboundNote {
     pub content: Option<String>,
     pub published: Option<chrono::DateTime<chrono::Utc>>,
     pub url: Option<serde_json::Value>,
+    #[serde(default)]
+    pub to: Option<serde_json::Value>,
+    #[serde(default)]
+    pub cc: Option<serde_json::Value>,
+}
+
+impl InboundNote {
+    /// Every address in `to` and `cc` (each may be one string or a list).
+    pub fn audience(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for field in [&self.to, &self.cc].into_iter().flatten() {
+            match field {
+                serde_json::Value::String(s) => out.push(s.clone()),
+                serde_json::Value::Array(items) => {
+                    out.extend(items.iter().filter_map(|v| v.as_str().map(str::to_owned)))
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Addressed to everyone (public or unlisted).
+    pub fn is_public(&self) -> bool {
+        self.audience()
+            .iter()
+            .any(|a| a == super::PUBLIC || a == "as:Public" || a == "Public")
+    }
 }
 
 /// `Create` of a `Note`.

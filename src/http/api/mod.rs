@@ -8,6 +8,7 @@ pub mod media;
 pub mod posts;
 pub mod profile;
 pub mod releases;
+pub mod replies;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -43,10 +44,15 @@ use crate::AppState;
         releases::publish_release,
         releases::delete_release,
         super::passes::ledger,
+        replies::list,
+        replies::hide,
+        replies::unhide,
+        replies::remove,
+        replies::answer,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"), (name = "passes"))
+    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"), (name = "passes"), (name = "replies"))
 )]
 pub struct ApiDoc;
 
@@ -108,6 +114,14 @@ pub fn router() -> Router<AppState> {
                 .delete(releases::delete_release),
         )
         .route("/api/v1/passes", get(super::passes::ledger))
+        .route("/api/v1/replies", get(replies::list))
+        .route(
+            "/api/v1/replies/{id}",
+            axum::routing::delete(replies::remove),
+        )
+        .route("/api/v1/replies/{id}/hide", post(replies::hide))
+        .route("/api/v1/replies/{id}/unhide", post(replies::unhide))
+        .route("/api/v1/replies/{id}/answer", post(replies::answer))
         .route(
             "/api/v1/releases/{id}/publish",
             post(releases::publish_release),
