@@ -139,6 +139,15 @@ async fn pass_links_count_distinct_human_visitors(backend: Backend) {
     assert_eq!(ledger[0]["passes"], 2);
     assert_eq!(ledger[0]["points"], 2);
 
+    let (status, per_object) = app
+        .api(reqwest::Method::GET, &token, "/api/v1/passes/objects", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        per_object,
+        json!([{"kind": "release", "id": id, "url": url, "passes": 2}])
+    );
+
     // A boost by a fan adds to their points, next to passes, on the artist page too.
     let peer = Peer::start(&["bob"], true).await;
     let boost = json!({

@@ -137,3 +137,14 @@ pub async fn optouts(db: &Db, artist_id: i64) -> DbResult<Vec<String>> {
         .load(conn)
         .await?))
 }
+
+/// Successful passes per object of an artist: `(object_kind, object_id, passes)`, most first.
+pub async fn passes_by_object(db: &Db, artist_id: i64) -> DbResult<Vec<(String, i64, i64)>> {
+    with_conn!(db, conn => Ok(pass_visits::table
+        .filter(pass_visits::artist_id.eq(artist_id))
+        .group_by((pass_visits::object_kind, pass_visits::object_id))
+        .select((pass_visits::object_kind, pass_visits::object_id, diesel::dsl::count_star()))
+        .order(diesel::dsl::count_star().desc())
+        .load(conn)
+        .await?))
+}

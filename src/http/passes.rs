@@ -220,3 +220,41 @@ pub async fn ledger(
         passes::leaderboard(&state.db, &artist, since, 1000).await?,
     ))
 }
+
+/// Passes one post or release brought.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ObjectPasses {
+    /// `post` or `release`.
+    kind: String,
+    id: i64,
+    url: String,
+    /// Distinct visitors through fans' pass links.
+    passes: i64,
+}
+
+/// Passes per post and release of the artist, most first.
+#[utoipa::path(
+    get, path = "/api/v1/passes/objects", tag = "passes",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Passes per object", body = [ObjectPasses]))
+)]
+pub async fn per_object(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+) -> Result<Json<Vec<ObjectPasses>>, AppError> {
+    let rows = db::passes::passes_by_object(&state.db, artist.id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(kind, id, passes)| ObjectPasses {
+                url: if kind == "release" {
+                    state.urls.release(&artist.username, id).to_string()
+                } else {
+                    state.urls.post(&artist.username, id).to_string()
+                },
+                kind,
+                id,
+                passes,
+            })
+            .collect(),
+    ))
+}

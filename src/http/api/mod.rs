@@ -44,6 +44,7 @@ use crate::AppState;
         releases::publish_release,
         releases::delete_release,
         super::passes::ledger,
+        super::passes::per_object,
         replies::list,
         replies::hide,
         replies::unhide,
@@ -114,6 +115,7 @@ pub fn router() -> Router<AppState> {
                 .delete(releases::delete_release),
         )
         .route("/api/v1/passes", get(super::passes::ledger))
+        .route("/api/v1/passes/objects", get(super::passes::per_object))
         .route("/api/v1/replies", get(replies::list))
         .route(
             "/api/v1/replies/{id}",
