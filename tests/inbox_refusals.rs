@@ -128,7 +128,9 @@ async fn forged_and_malformed_deliveries_are_refused(backend: Backend) {
     for (name, body, opts, expected) in cases {
         // A connection the server closed after the oversized upload may be handed out once
         // more by the client's pool; such a transport error is retried, never a status.
-        let mut attempt = peer.try_post_signed("fan", &inbox, &body, opts.clone()).await;
+        let mut attempt = peer
+            .try_post_signed("fan", &inbox, &body, opts.clone())
+            .await;
         if matches!(&attempt, Err(e) if expected != 413 && (e.is_request() || e.is_connect())) {
             attempt = peer.try_post_signed("fan", &inbox, &body, opts).await;
         }
