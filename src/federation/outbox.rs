@@ -8,6 +8,7 @@ use super::{
     objects,
     protocol::{
         activities::{FollowEcho, Outbound},
+        note::Tombstone,
         WithContext, PUBLIC,
     },
 };
@@ -34,6 +35,27 @@ pub struct FederationPublisher {
 impl FederationPublisher {
     pub fn new(urls: Urls, delivery: Delivery) -> Self {
         FederationPublisher { urls, delivery }
+    }
+
+    /// `Delete{Tombstone}`, addressed like the object was.
+    fn delete(
+        &self,
+        artist: &Artist,
+        tombstone: Tombstone,
+        visibility: Visibility,
+        audience: Audience,
+    ) -> Outgoing {
+        let (to, cc) = objects::addressing(visibility, &self.urls.followers(&artist.username));
+        let activity = Outbound {
+            kind: "Delete",
+            id: self.urls.new_activity().to_string(),
+            actor: self.urls.actor(&artist.username).to_string(),
+            to,
+            cc,
+            published: Some(tombstone.deleted),
+            object: tombstone,
+        };
+        outgoing(&activity, activity.object.id.to_string(), false, audience)
     }
 
     fn follow_response(
@@ -125,20 +147,10 @@ impl Publisher for FederationPublisher {
     fn post_deleted(&self, artist: &Artist, post: &PostRow) -> Outgoing {
         let tombstone = objects::post_tombstone(artist, post, &self.urls);
         let visibility = Visibility::parse(&post.visibility).unwrap_or(Visibility::Followers);
-        let (to, cc) = objects::addressing(visibility, &self.urls.followers(&artist.username));
-        let activity = Outbound {
-            kind: "Delete",
-            id: self.urls.new_activity().to_string(),
-            actor: self.urls.actor(&artist.username).to_string(),
-            to,
-            cc,
-            published: Some(tombstone.deleted),
-            object: tombstone,
-        };
-        outgoing(
-            &activity,
-            activity.object.id.to_string(),
-            false,
+        self.delete(
+            artist,
+            tombstone,
+            visibility,
             post_audience(post, visibility),
         )
     }
@@ -235,23 +247,7 @@ impl Publisher for FederationPublisher {
 
     fn release_deleted(&self, artist: &Artist, release: &ReleaseRow) -> Outgoing {
         let tombstone = objects::release_tombstone(artist, release, &self.urls);
-        let (to, cc) =
-            objects::addressing(Visibility::Public, &self.urls.followers(&artist.username));
-        let activity = Outbound {
-            kind: "Delete",
-            id: self.urls.new_activity().to_string(),
-            actor: self.urls.actor(&artist.username).to_string(),
-            to,
-            cc,
-            published: Some(tombstone.deleted),
-            object: tombstone,
-        };
-        outgoing(
-            &activity,
-            activity.object.id.to_string(),
-            false,
-            Audience::followers(),
-        )
+        self.delete(artist, tombstone, Visibility::Public, Audience::followers())
     }
 
     fn release_object_id(&self, artist: &Artist, release: &ReleaseRow) -> String {
