@@ -93,6 +93,12 @@ impl Urls {
     pub fn media(&self, file_name: &str) -> Url {
         self.at(&format!("/media/{file_name}"))
     }
+    pub fn show(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/shows/{id}"))
+    }
+    pub fn show_activity(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/shows/{id}/activity"))
+    }
     pub fn release(&self, username: &str, id: i64) -> Url {
         self.at(&format!("/users/{username}/releases/{id}"))
     }

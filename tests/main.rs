@@ -19,4 +19,5 @@ mod passes;
 mod posts;
 mod release_pages;
 mod releases;
+mod shows;
 mod startup;

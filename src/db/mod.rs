@@ -15,6 +15,7 @@ pub mod posts;
 pub mod releases;
 pub mod remote_actors;
 pub mod schema;
+pub mod shows;
 pub mod tokens;
 
 use std::path::Path;

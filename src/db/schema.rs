@@ -250,6 +250,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    shows (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        starts_at -> Timestamp,
+        ends_at -> Nullable<Timestamp>,
+        doors_at -> Nullable<Timestamp>,
+        timezone -> Text,
+        venue_name -> Text,
+        street_address -> Text,
+        postal_code -> Text,
+        city -> Text,
+        region -> Text,
+        country -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        ticket_url -> Nullable<Text>,
+        price_note -> Text,
+        support_acts -> Text,
+        poster_media_id -> Nullable<Text>,
+        status -> Text,
+        description_source -> Text,
+        description_html -> Text,
+        published_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(shows -> artists (artist_id));
 diesel::joinable!(pass_visits -> pass_links (code));
 diesel::joinable!(interactions -> remote_actors (remote_actor_id));
 diesel::joinable!(replies -> remote_actors (remote_actor_id));
@@ -283,4 +313,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pass_visits,
     visit_salts,
     leaderboard_optouts,
+    shows,
 );

@@ -8,14 +8,17 @@ pub mod messages;
 pub mod passes;
 pub mod posts;
 pub mod releases;
+pub mod shows;
 
 use crate::db::{
     artists::Artist,
     follows::FollowRow,
+    media::MediaRow,
     outbox::Outgoing,
     posts::PostRow,
     releases::{ReleaseRow, TrackRow},
     remote_actors::RemoteActorRow,
+    shows::ShowRow,
     DbError,
 };
 
@@ -79,6 +82,25 @@ pub trait Publisher: Send + Sync {
     fn release_deleted(&self, artist: &Artist, release: &ReleaseRow) -> Outgoing;
     /// The id under which a release is published.
     fn release_object_id(&self, artist: &Artist, release: &ReleaseRow) -> String;
+    /// A show was announced: `Create{Event}` for followers.
+    fn show_published(
+        &self,
+        artist: &Artist,
+        show: &ShowRow,
+        poster: Option<&MediaRow>,
+    ) -> Outgoing;
+    /// A show changed: `Update{Event}` whose summary starts with `what_changed` (may be empty).
+    fn show_updated(
+        &self,
+        artist: &Artist,
+        show: &ShowRow,
+        what_changed: &str,
+        poster: Option<&MediaRow>,
+    ) -> Outgoing;
+    /// A show was deleted: `Delete` for followers.
+    fn show_deleted(&self, artist: &Artist, show: &ShowRow) -> Outgoing;
+    /// The id under which a show is published.
+    fn show_object_id(&self, artist: &Artist, show: &ShowRow) -> String;
     /// New deliveries were committed: a chance to start sending at once.
     fn queued(&self);
 }

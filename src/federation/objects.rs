@@ -11,12 +11,15 @@ use super::protocol::{
 use crate::{
     db::{
         artists::Artist,
+        media::MediaRow,
         posts::PostRow,
         releases::{ReleaseRow, TrackRow},
+        shows::ShowRow,
     },
     domain::{
         posts::Visibility,
         releases::{self, LinkKind, MediaSet, ReleaseKind},
+        shows::{self, ShowStatus},
     },
     urls::Urls,
 };
@@ -308,6 +311,137 @@ pub fn release_note(
             .iter()
             .map(|t| serde_json::json!({"type": "Hashtag", "href": urls.tag(t), "name": format!("#{t}")}))
             .collect(),
+    }
+}
+
+/// The `Event` of a show (FEP-8a8e, shaped for Mobilizon and Gancio too). Mastodon shows only
+/// `name`, `summary` and a link, so `summary` alone says when (local time), where, and how to get
+/// tickets — after what changed, when something did; GoToSocial shows `content`.
+pub fn show_event(
+    artist: &Artist,
+    show: &ShowRow,
+    poster: Option<&MediaRow>,
+    what_changed: &str,
+    urls: &Urls,
+) -> serde_json::Value {
+    let id = urls.show(&artist.username, show.id);
+    let (to, cc) = addressing(Visibility::Public, &urls.followers(&artist.username));
+    let tz = shows::tz(show);
+    let start = show.starts_at.and_utc().with_timezone(&tz);
+    let status = ShowStatus::parse(&show.status).unwrap_or(ShowStatus::Scheduled);
+    let mut summary = String::new();
+    if !what_changed.is_empty() {
+        summary.push_str(what_changed);
+        summary.push_str(" · ");
+    } else if let Some(h) = status.headline() {
+        summary.push_str(h);
+        summary.push_str(" · ");
+    }
+    summary.push_str(&format!(
+        "{} · {}, {}",
+        start.format("%a %-d %b %Y %H:%M %Z"),
+        show.venue_name,
+        show.city
+    ));
+    if let (Some(url), false) = (&show.ticket_url, status == ShowStatus::Cancelled) {
+        summary.push_str(&format!(" · Tickets: {url}"));
+    }
+    let name = match status.headline() {
+        Some(h) => format!("{h}: {} – {}", artist.display_name, show.city),
+        None => format!("{} – {}", artist.display_name, show.city),
+    };
+    let mut content = format!("<p>{}</p>", html_escape(&summary));
+    let acts = shows::support_acts(show);
+    if !acts.is_empty() {
+        content.push_str(&format!("<p>With {}</p>", html_escape(&acts.join(", "))));
+    }
+    if let Some(doors) = show.doors_at {
+        content.push_str(&format!(
+            "<p>Doors {}</p>",
+            doors.and_utc().with_timezone(&tz).format("%H:%M")
+        ));
+    }
+    if !show.price_note.is_empty() {
+        content.push_str(&format!("<p>{}</p>", html_escape(&show.price_note)));
+    }
+    content.push_str(&show.description_html);
+    if let Some(url) = &show.ticket_url {
+        content.push_str(&format!(
+            r#"<p><a href="{}" rel="nofollow noopener noreferrer" target="_blank">Tickets</a></p>"#,
+            html_escape(url)
+        ));
+    }
+    let mut address = serde_json::json!({
+        "type": "PostalAddress",
+        "addressLocality": show.city,
+        "addressCountry": show.country,
+    });
+    for (key, value) in [
+        ("streetAddress", &show.street_address),
+        ("postalCode", &show.postal_code),
+        ("addressRegion", &show.region),
+    ] {
+        if !value.is_empty() {
+            address[key] = serde_json::Value::String(value.clone());
+        }
+    }
+    let mut location =
+        serde_json::json!({"type": "Place", "name": show.venue_name, "address": address});
+    if let (Some(lat), Some(lon)) = (show.latitude, show.longitude) {
+        location["latitude"] = lat.into();
+        location["longitude"] = lon.into();
+    }
+    let attachment: Vec<serde_json::Value> = poster
+        .map(|p| {
+            let mut doc = serde_json::json!({
+                "type": "Document", "mediaType": p.content_type, "url": urls.media(&p.file_name),
+                "name": if p.alt_text.is_empty() { format!("Poster of {name}") } else { p.alt_text.clone() },
+            });
+            if let Some(b) = &p.blurhash {
+                doc["blurhash"] = serde_json::Value::String(b.clone());
+            }
+            doc
+        })
+        .into_iter()
+        .collect();
+    let mut event = serde_json::json!({
+        "type": "Event",
+        "id": id,
+        "url": id,
+        "attributedTo": urls.actor(&artist.username),
+        "to": to,
+        "cc": cc,
+        "name": name,
+        "summary": summary,
+        "content": content,
+        "mediaType": "text/html",
+        "startTime": start.to_rfc3339(),
+        "timezone": show.timezone,
+        "location": location,
+        "attachment": attachment,
+        "tag": [],
+        "joinMode": "external",
+        "eventStatus": status.schema_org(),
+        "category": "MUSIC",
+        "published": show.published_at.and_utc(),
+        "updated": show.updated_at.and_utc(),
+    });
+    if let Some(end) = show.ends_at {
+        event["endTime"] = serde_json::Value::String(end.and_utc().with_timezone(&tz).to_rfc3339());
+    }
+    if let Some(url) = &show.ticket_url {
+        event["externalParticipationUrl"] = serde_json::Value::String(url.clone());
+    }
+    event
+}
+
+/// What a deleted show becomes.
+pub fn show_tombstone(artist: &Artist, show: &ShowRow, urls: &Urls) -> Tombstone {
+    Tombstone {
+        kind: "Tombstone",
+        id: urls.show(&artist.username, show.id),
+        former_type: "Event",
+        deleted: show.deleted_at.unwrap_or(show.updated_at).and_utc(),
     }
 }
 

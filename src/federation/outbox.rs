@@ -16,10 +16,12 @@ use crate::{
     db::{
         artists::Artist,
         follows::FollowRow,
+        media::MediaRow,
         outbox::{Audience, Outgoing},
         posts::PostRow,
         releases::{ReleaseRow, TrackRow},
         remote_actors::RemoteActorRow,
+        shows::ShowRow,
     },
     delivery::Delivery,
     domain::{posts::Visibility, releases::MediaSet, Publisher},
@@ -252,6 +254,59 @@ impl Publisher for FederationPublisher {
 
     fn release_object_id(&self, artist: &Artist, release: &ReleaseRow) -> String {
         self.urls.release(&artist.username, release.id).to_string()
+    }
+
+    fn show_published(
+        &self,
+        artist: &Artist,
+        show: &ShowRow,
+        poster: Option<&MediaRow>,
+    ) -> Outgoing {
+        let event = objects::show_event(artist, show, poster, "", &self.urls);
+        let activity = Outbound {
+            kind: "Create",
+            id: self
+                .urls
+                .show_activity(&artist.username, show.id)
+                .to_string(),
+            actor: self.urls.actor(&artist.username).to_string(),
+            to: vec![PUBLIC.to_owned()],
+            cc: vec![self.urls.followers(&artist.username).to_string()],
+            published: Some(show.published_at.and_utc()),
+            object: event,
+        };
+        let id = self.urls.show(&artist.username, show.id).to_string();
+        outgoing(&activity, id, true, Audience::followers())
+    }
+
+    fn show_updated(
+        &self,
+        artist: &Artist,
+        show: &ShowRow,
+        what_changed: &str,
+        poster: Option<&MediaRow>,
+    ) -> Outgoing {
+        let event = objects::show_event(artist, show, poster, what_changed, &self.urls);
+        let activity = Outbound {
+            kind: "Update",
+            id: self.urls.new_activity().to_string(),
+            actor: self.urls.actor(&artist.username).to_string(),
+            to: vec![PUBLIC.to_owned()],
+            cc: vec![self.urls.followers(&artist.username).to_string()],
+            published: Some(show.updated_at.and_utc()),
+            object: event,
+        };
+        let id = self.urls.show(&artist.username, show.id).to_string();
+        outgoing(&activity, id, false, Audience::followers())
+    }
+
+    fn show_deleted(&self, artist: &Artist, show: &ShowRow) -> Outgoing {
+        let tombstone = objects::show_tombstone(artist, show, &self.urls);
+        self.delete(artist, tombstone, Visibility::Public, Audience::followers())
+    }
+
+    fn show_object_id(&self, artist: &Artist, show: &ShowRow) -> String {
+        self.urls.show(&artist.username, show.id).to_string()
     }
 
     fn queued(&self) {

@@ -315,3 +315,36 @@ pub async fn release_activity(
         payload,
     ))
 }
+
+/// `GET /users/{username}/shows/{id}`: the show's `Event` (JSON), or for now a redirect-free
+/// minimal page; a deleted show is a `Tombstone` with 410.
+pub async fn show(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    let show = db::shows::by_id(&state.db, id)
+        .await?
+        .filter(|s| s.artist_id == artist.id)
+        .ok_or_else(|| AppError::not_found("show"))?;
+    let ap = wants_activitypub(&headers);
+    if show.deleted_at.is_some() {
+        return Ok(if ap {
+            activity_json(
+                StatusCode::GONE,
+                objects::show_tombstone(&artist, &show, &state.urls),
+            )
+        } else {
+            pages::gone().into_response()
+        });
+    }
+    let poster =
+        crate::domain::shows::poster_of(&state.db, show.poster_media_id.as_deref()).await?;
+    let event = objects::show_event(&artist, &show, poster.as_ref(), "", &state.urls);
+    if ap {
+        Ok(activity_json(StatusCode::OK, event))
+    } else {
+        pages::show(&state, &artist, &event)
+    }
+}

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
             "/users/{username}/posts/{id}/activity",
             get(activitypub::post_activity),
         )
+        .route("/users/{username}/shows/{id}", get(activitypub::show))
         .route("/users/{username}/releases/{id}", get(activitypub::release))
         .route(
             "/users/{username}/releases/{id}/activity",

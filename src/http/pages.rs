@@ -570,3 +570,56 @@ pub async fn remote_follow(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "show.html")]
+struct ShowPage {
+    name: String,
+    summary: String,
+    content_html: String,
+    artist_name: String,
+    profile_url: String,
+    show_url: String,
+    json_ld: String,
+}
+
+/// A show's public page, from its `Event` (the same words fans read on Mastodon).
+pub fn show(
+    state: &AppState,
+    artist: &Artist,
+    event: &serde_json::Value,
+) -> Result<Response, AppError> {
+    let text = |k: &str| event[k].as_str().unwrap_or_default().to_owned();
+    let json_ld = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "MusicEvent",
+        "name": event["name"],
+        "startDate": event["startTime"],
+        "endDate": event["endTime"],
+        "eventStatus": format!("https://schema.org/{}", text("eventStatus")),
+        "location": {
+            "@type": "Place",
+            "name": event["location"]["name"],
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": event["location"]["address"]["streetAddress"],
+                "addressLocality": event["location"]["address"]["addressLocality"],
+                "postalCode": event["location"]["address"]["postalCode"],
+                "addressCountry": event["location"]["address"]["addressCountry"],
+            },
+        },
+        "performer": {"@type": "MusicGroup", "name": artist.display_name},
+        "offers": event.get("externalParticipationUrl").map(|u| serde_json::json!({"@type": "Offer", "url": u})),
+    })
+    .to_string()
+    .replace("</", "<\\/");
+    render(&ShowPage {
+        name: text("name"),
+        summary: text("summary"),
+        content_html: text("content"),
+        artist_name: artist.display_name.clone(),
+        profile_url: state.urls.profile(&artist.username).to_string(),
+        show_url: text("id"),
+        json_ld,
+    })
+}

@@ -9,6 +9,7 @@ pub mod posts;
 pub mod profile;
 pub mod releases;
 pub mod replies;
+pub mod shows;
 
 use axum::{
     extract::DefaultBodyLimit,
@@ -50,10 +51,15 @@ use crate::AppState;
         replies::unhide,
         replies::remove,
         replies::answer,
+        shows::create_show,
+        shows::list_shows,
+        shows::get_show,
+        shows::update_show,
+        shows::delete_show,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"), (name = "passes"), (name = "replies"))
+    tags((name = "posts"), (name = "followers"), (name = "profile"), (name = "media"), (name = "releases"), (name = "passes"), (name = "replies"), (name = "shows"))
 )]
 pub struct ApiDoc;
 
@@ -117,6 +123,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/passes", get(super::passes::ledger))
         .route("/api/v1/passes/objects", get(super::passes::per_object))
         .route("/api/v1/replies", get(replies::list))
+        .route(
+            "/api/v1/shows",
+            post(shows::create_show).get(shows::list_shows),
+        )
+        .route(
+            "/api/v1/shows/{id}",
+            get(shows::get_show)
+                .put(shows::update_show)
+                .delete(shows::delete_show),
+        )
         .route(
             "/api/v1/replies/{id}",
             axum::routing::delete(replies::remove),

@@ -1,0 +1,246 @@
+//! Tour dates: an Event that tells Mastodon fans when (local time), where and how to get
+//! tickets; changes and cancellations that say what changed.
+
+use serde_json::{json, Value};
+
+use crate::on_both_backends;
+use crate::support::{Backend, Peer, TestApp};
+
+on_both_backends! {
+    show_is_announced_as_an_event,
+    cancellation_and_moves_are_updates_that_say_so,
+    invalid_shows_are_refused,
+}
+
+fn so36() -> Value {
+    json!({
+        "starts_at": "2026-06-06T20:00:00",
+        "ends_at": "2026-06-06T23:00:00",
+        "doors_at": "2026-06-06T19:00:00",
+        "timezone": "Europe/Berlin",
+        "venue_name": "SO36",
+        "street_address": "Oranienstraße 190",
+        "postal_code": "10999",
+        "city": "Berlin",
+        "country": "de",
+        "latitude": 52.5002,
+        "longitude": 13.4206,
+        "ticket_url": "https://tickets.example/so36",
+        "price_note": "€18 presale",
+        "support_acts": ["The Openers"],
+        "description": "Album release **party**",
+    })
+}
+
+async fn follower(app: &TestApp) -> Peer {
+    let peer = Peer::start(&["fan"], true).await;
+    peer.deliver(
+        "fan",
+        &app.url("/inbox"),
+        &peer.follow("fan", &app.url("/users/band")),
+    )
+    .await;
+    app.run_deliveries().await;
+    peer
+}
+
+async fn show_is_announced_as_an_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = follower(&app).await;
+    let (status, show) = app
+        .api(reqwest::Method::POST, &token, "/api/v1/shows", Some(so36()))
+        .await;
+    assert_eq!(status, 201, "{show}");
+    // Summer time in Berlin: 20:00 local is 18:00 UTC.
+    assert_eq!(show["starts_at"], "2026-06-06T20:00:00+02:00");
+    assert_eq!(show["country"], "DE");
+    app.run_deliveries().await;
+
+    let creates = peer.received_of_type("Create");
+    assert_eq!(creates.len(), 1);
+    assert!(creates[0].signature_valid);
+    let event = &creates[0].body["object"];
+    assert_eq!(event["type"], "Event");
+    assert_eq!(event["id"], show["url"]);
+    assert_eq!(event["name"], "band (band) – Berlin");
+    assert_eq!(
+        event["summary"],
+        "Sat 6 Jun 2026 20:00 CEST · SO36, Berlin · Tickets: https://tickets.example/so36"
+    );
+    assert_eq!(event["startTime"], "2026-06-06T20:00:00+02:00");
+    assert_eq!(event["endTime"], "2026-06-06T23:00:00+02:00");
+    assert_eq!(event["timezone"], "Europe/Berlin");
+    assert_eq!(event["location"]["type"], "Place");
+    assert_eq!(event["location"]["name"], "SO36");
+    assert_eq!(event["location"]["address"]["type"], "PostalAddress");
+    assert_eq!(
+        event["location"]["address"]["streetAddress"],
+        "Oranienstraße 190"
+    );
+    assert_eq!(event["location"]["address"]["addressLocality"], "Berlin");
+    assert_eq!(event["location"]["address"]["postalCode"], "10999");
+    assert_eq!(event["location"]["address"]["addressCountry"], "DE");
+    assert_eq!(event["location"]["latitude"], 52.5002);
+    assert_eq!(event["joinMode"], "external");
+    assert_eq!(
+        event["externalParticipationUrl"],
+        "https://tickets.example/so36"
+    );
+    assert_eq!(event["eventStatus"], "EventScheduled");
+    assert_eq!(event["category"], "MUSIC");
+    let content = event["content"].as_str().unwrap();
+    assert!(
+        content.contains("With The Openers")
+            && content.contains("Doors 19:00")
+            && content.contains("<strong>party</strong>"),
+        "{content}"
+    );
+    let context = creates[0].body["@context"].to_string();
+    for term in [
+        "joinMode",
+        "externalParticipationUrl",
+        "timezone",
+        "eventStatus",
+        "addressLocality",
+    ] {
+        assert!(context.contains(term), "{term} defined in @context");
+    }
+
+    // Served at its id as JSON and as a page with schema.org data.
+    let url = show["url"].as_str().unwrap();
+    let (status, _, served) = app.get_ap(url).await;
+    assert_eq!(status, 200);
+    assert_eq!(served["startTime"], event["startTime"]);
+    let page = app
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#""@type":"MusicEvent""#), "{page}");
+    assert!(page.contains("SO36"));
+}
+
+async fn cancellation_and_moves_are_updates_that_say_so(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = follower(&app).await;
+    let (_, show) = app
+        .api(reqwest::Method::POST, &token, "/api/v1/shows", Some(so36()))
+        .await;
+    let id = show["id"].as_i64().unwrap();
+    app.run_deliveries().await;
+
+    // Moved a week later, in winter time.
+    let mut moved = so36();
+    moved["starts_at"] = json!("2026-11-07T20:00:00");
+    moved["ends_at"] = json!(null);
+    moved["doors_at"] = json!(null);
+    moved["status"] = json!("rescheduled");
+    let (status, updated) = app
+        .api(
+            reqwest::Method::PUT,
+            &token,
+            &format!("/api/v1/shows/{id}"),
+            Some(moved.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "{updated}");
+    app.run_deliveries().await;
+    let updates = peer.received_of_type("Update");
+    assert_eq!(updates.len(), 1);
+    let event = &updates[0].body["object"];
+    assert_eq!(event["startTime"], "2026-11-07T20:00:00+01:00");
+    let summary = event["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("RESCHEDULED · New time: Sat 7 Nov 2026 20:00 CET"),
+        "{summary}"
+    );
+    assert_eq!(event["eventStatus"], "EventRescheduled");
+
+    // Cancelled.
+    moved["status"] = json!("cancelled");
+    app.api(
+        reqwest::Method::PUT,
+        &token,
+        &format!("/api/v1/shows/{id}"),
+        Some(moved),
+    )
+    .await;
+    app.run_deliveries().await;
+    let updates = peer.received_of_type("Update");
+    assert_eq!(updates.len(), 2);
+    let event = &updates[1].body["object"];
+    assert!(
+        event["name"].as_str().unwrap().starts_with("CANCELLED: "),
+        "{event}"
+    );
+    let summary = event["summary"].as_str().unwrap();
+    assert!(summary.starts_with("CANCELLED · "), "{summary}");
+    assert!(
+        !summary.contains("Tickets"),
+        "no ticket link for a cancelled show: {summary}"
+    );
+    assert_eq!(event["eventStatus"], "EventCancelled");
+    let first: chrono::DateTime<chrono::Utc> = updates[0].body["object"]["updated"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let second: chrono::DateTime<chrono::Utc> = event["updated"].as_str().unwrap().parse().unwrap();
+    assert!(second > first, "each Update carries a newer `updated`");
+
+    // Deleted.
+    let (status, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &token,
+            &format!("/api/v1/shows/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    app.run_deliveries().await;
+    let deletes = peer.received_of_type("Delete");
+    assert_eq!(deletes.len(), 1);
+    assert_eq!(deletes[0].body["object"]["formerType"], "Event");
+    let (status, _, _) = app.get_ap(show["url"].as_str().unwrap()).await;
+    assert_eq!(status, 410);
+}
+
+async fn invalid_shows_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    for (change, why) in [
+        (json!({"timezone": "Mars/Olympus"}), "unknown zone"),
+        (json!({"country": "Germany"}), "country not ISO"),
+        (
+            json!({"ends_at": "2026-06-06T19:00:00"}),
+            "ends before start",
+        ),
+        (
+            json!({"ticket_url": "javascript:alert(1)"}),
+            "bad ticket link",
+        ),
+        (json!({"latitude": 123.0}), "bad latitude"),
+        (json!({"status": "maybe"}), "unknown status"),
+        (json!({"venue_name": ""}), "no venue"),
+    ] {
+        let mut body = so36();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, res) = app
+            .api(reqwest::Method::POST, &token, "/api/v1/shows", Some(body))
+            .await;
+        assert_eq!(status, 422, "{why}: {res}");
+    }
+    let (_, list) = app
+        .api(reqwest::Method::GET, &token, "/api/v1/shows", None)
+        .await;
+    assert_eq!(list, json!([]));
+}
