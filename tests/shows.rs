@@ -10,6 +10,89 @@ on_both_backends! {
     show_is_announced_as_an_event,
     cancellation_and_moves_are_updates_that_say_so,
     invalid_shows_are_refused,
+    calendars_list_upcoming_shows,
+}
+
+async fn calendars_list_upcoming_shows(backend: Backend) {
+    use icalendar::{Component, EventLike};
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let (_, other) = app.artist_with_token("other").await;
+    let mut winter = so36();
+    winter["starts_at"] = json!("2036-12-12T21:30:00");
+    winter["ends_at"] = json!(null);
+    winter["doors_at"] = json!(null);
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/shows",
+            Some(winter.clone()),
+        )
+        .await;
+    assert_eq!(status, 201);
+    winter["status"] = json!("cancelled");
+    winter["city"] = json!("Hamburg");
+    app.api(reqwest::Method::POST, &other, "/api/v1/shows", Some(winter))
+        .await;
+
+    let res = app
+        .http
+        .get(app.url("/@band/shows.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let text = res.text().await.unwrap();
+    let calendar: icalendar::Calendar = text.parse().expect("valid iCalendar");
+    let events: Vec<&icalendar::Event> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .collect();
+    assert_eq!(events.len(), 1, "{text}");
+    assert_eq!(events[0].get_summary(), Some("band (band) at SO36"));
+    // 21:30 in Berlin in December (CET, UTC+1) is 20:30 UTC.
+    let start = events[0].get_start().expect("DTSTART");
+    assert_eq!(
+        start,
+        icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(
+            "2036-12-12T20:30:00Z".parse().unwrap()
+        ))
+    );
+    assert!(events[0]
+        .get_location()
+        .unwrap()
+        .contains("Oranienstraße 190"));
+
+    let text = app
+        .http
+        .get(app.url("/shows.ics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let calendar: icalendar::Calendar = text.parse().expect("valid iCalendar");
+    let events: Vec<&icalendar::Event> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .collect();
+    assert_eq!(events.len(), 2, "{text}");
+    let cancelled = events
+        .iter()
+        .find(|e| e.get_summary().unwrap_or_default().starts_with("CANCELLED"))
+        .unwrap();
+    assert_eq!(
+        cancelled.get_status(),
+        Some(icalendar::EventStatus::Cancelled)
+    );
 }
 
 fn so36() -> Value {

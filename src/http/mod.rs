@@ -5,6 +5,7 @@
 pub mod activitypub;
 pub mod api;
 pub mod authorized_fetch;
+pub mod calendar;
 pub mod error;
 pub mod feeds;
 pub mod inbox;
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/metrics", get(metrics::metrics))
         .route("/feed.atom", get(feeds::instance_feed))
+        .route("/shows.ics", get(calendar::instance_calendar))
+        .route("/{handle}/shows.ics", get(calendar::artist_calendar))
         .route("/{handle}/feed.atom", get(feeds::artist_feed))
         .route("/{handle}/follow", get(pages::remote_follow))
         .route("/api/oembed", get(oembed::oembed))
