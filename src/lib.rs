@@ -10,6 +10,7 @@ pub mod db;
 pub mod delivery;
 pub mod domain;
 pub mod federation;
+pub mod geo;
 pub mod http;
 pub mod media;
 pub mod scheduler;
