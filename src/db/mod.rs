@@ -2,6 +2,7 @@
 //! module per table group whose functions are named for what they do. No SQL lives elsewhere.
 
 pub mod activities;
+pub mod alerts;
 pub mod artists;
 pub mod deliveries;
 pub mod follows;

@@ -279,6 +279,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alert_subscriptions (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        remote_actor_id -> BigInt,
+        place -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        radius_km -> Double,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts_sent (show_id, remote_actor_id, change_key) {
+        show_id -> BigInt,
+        remote_actor_id -> BigInt,
+        change_key -> Text,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(alert_subscriptions -> remote_actors (remote_actor_id));
 diesel::joinable!(shows -> artists (artist_id));
 diesel::joinable!(pass_visits -> pass_links (code));
 diesel::joinable!(interactions -> remote_actors (remote_actor_id));
@@ -314,4 +337,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_salts,
     leaderboard_optouts,
     shows,
+    alert_subscriptions,
+    alerts_sent,
 );

@@ -13,8 +13,24 @@ pub enum Command {
     HideMe,
     /// Show me there again.
     ShowMe,
+    /// Tell me about shows near this place (the text after "alert me").
+    AlertMe,
+    /// No more show alerts.
+    Stop,
     /// Anything else: the answer is a short help text.
     Unknown,
+}
+
+/// The words of a message without markup or mentions.
+fn plain_text(html: &str) -> String {
+    ammonia::Builder::empty()
+        .clean(html)
+        .to_string()
+        .replace("&nbsp;", " ")
+        .split_whitespace()
+        .filter(|w| !w.starts_with('@'))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Reads the command in a message's HTML: mentions and punctuation are ignored, case too.
@@ -38,6 +54,8 @@ pub fn parse_command(html: &str) -> Command {
     {
         ["hide", "me"] => Command::HideMe,
         ["show", "me"] => Command::ShowMe,
+        ["stop"] | ["stop", "alerts"] => Command::Stop,
+        ["alert", "me", "near", ..] => Command::AlertMe,
         _ => Command::Unknown,
     }
 }
@@ -65,8 +83,18 @@ pub async fn handle(
             db::passes::set_optout(db, artist.id, &handle, false).await?;
             format!("Done: you appear in {}'s Top passers again.", artist.display_name)
         }
+        Command::AlertMe => {
+            let text = plain_text(message_html);
+            let lower = text.to_lowercase();
+            let after = lower.find("alert me").map(|i| &text[i + "alert me".len()..]).unwrap_or_default();
+            match super::alerts::parse_place(after) {
+                Some((place, radius)) => super::alerts::subscribe(db, artist, fan, &place, radius).await?,
+                None => "Tell me where, for example \"alert me near Leeds, UK within 80 km\".".to_owned(),
+            }
+        }
+        Command::Stop => super::alerts::unsubscribe(db, artist, fan).await?,
         Command::Unknown => format!(
-            "Hi! I am {}'s automatic helper. You can send me:\n\n- \"hide me\": leave me out of the public Top passers\n- \"show me\": show me there again",
+            "Hi! I am {}'s automatic helper. You can send me:\n\n- \"alert me near CITY\" (or \"… near CITY, COUNTRY within 80 km\"): a message when a show is announced near you\n- \"stop\": no more show alerts\n- \"hide me\": leave me out of the public Top passers\n- \"show me\": show me there again",
             artist.display_name
         ),
     };

@@ -1,6 +1,7 @@
 //! The rules of Roadie in plain Rust: artists, posts, follows. No axum, no SQL text, no
 //! ActivityStreams JSON; what must leave the instance goes through [`Publisher`].
 
+pub mod alerts;
 pub mod artists;
 pub mod follows;
 pub mod interactions;

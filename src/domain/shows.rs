@@ -142,16 +142,25 @@ async fn validate(db: &Db, artist: &Artist, input: ShowInput) -> Result<ShowFiel
     if doors_at.is_some_and(|d| d > starts_at) {
         return Err(invalid("doors must open before the show starts"));
     }
-    match (input.latitude, input.longitude) {
+    let (latitude, longitude) = match (input.latitude, input.longitude) {
         (Some(lat), Some(lon))
-            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
-        (None, None) => {}
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            (Some(lat), Some(lon))
+        }
+        // Only a city: its coordinates from the gazetteer, when it knows the place for sure.
+        (None, None) => match crate::geo::lookup(&format!("{city}, {country}")) {
+            crate::geo::Lookup::Found(c) if c.country_code == country => {
+                (Some(c.latitude), Some(c.longitude))
+            }
+            _ => (None, None),
+        },
         _ => {
             return Err(invalid(
                 "latitude and longitude go together, within -90..90 and -180..180",
             ))
         }
-    }
+    };
     if let Some(url) = &input.ticket_url {
         let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
         if !ok {
@@ -188,8 +197,8 @@ async fn validate(db: &Db, artist: &Artist, input: ShowInput) -> Result<ShowFiel
         city,
         region: input.region.trim().to_owned(),
         country,
-        latitude: input.latitude,
-        longitude: input.longitude,
+        latitude,
+        longitude,
         ticket_url: input.ticket_url,
         price_note: input.price_note.trim().to_owned(),
         support_acts: serde_json::to_string(&acts)
@@ -241,6 +250,7 @@ pub async fn create(
         Box::new(|s: &ShowRow| publisher.show_published(artist, s, media.as_ref())),
     )
     .await?;
+    super::alerts::notify(db, publisher, artist, &show, true).await?;
     publisher.queued();
     Ok(show)
 }
@@ -277,6 +287,9 @@ pub async fn update(
         }),
     )
     .await?;
+    if !what_changed(&before, &updated).is_empty() {
+        super::alerts::notify(db, publisher, artist, &updated, false).await?;
+    }
     publisher.queued();
     Ok(updated)
 }

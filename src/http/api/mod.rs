@@ -56,6 +56,7 @@ use crate::AppState;
         shows::get_show,
         shows::update_show,
         shows::delete_show,
+        shows::alert_counts,
     ),
     components(schemas(super::error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -127,6 +128,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/shows",
             post(shows::create_show).get(shows::list_shows),
         )
+        .route("/api/v1/alerts", get(shows::alert_counts))
         .route(
             "/api/v1/shows/{id}",
             get(shows::get_show)

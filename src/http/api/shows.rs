@@ -244,3 +244,29 @@ pub async fn delete_show(
     domain::shows::delete(&state.db, state.publisher.as_ref(), &artist, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// How many fans want alerts near a place: counts only, never who.
+#[derive(Serialize, ToSchema)]
+pub struct PlaceCount {
+    place: String,
+    subscribers: i64,
+}
+
+/// Fans' show alerts per place (the artist sees counts, not fans).
+#[utoipa::path(
+    get, path = "/api/v1/alerts", tag = "shows",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Subscribers per place", body = [PlaceCount]))
+)]
+pub async fn alert_counts(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+) -> Result<Json<Vec<PlaceCount>>, AppError> {
+    let counts = db::alerts::counts_per_place(&state.db, artist.id).await?;
+    Ok(Json(
+        counts
+            .into_iter()
+            .map(|(place, subscribers)| PlaceCount { place, subscribers })
+            .collect(),
+    ))
+}

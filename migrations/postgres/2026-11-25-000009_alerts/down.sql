@@ -1,0 +1,2 @@
+DROP TABLE alerts_sent;
+DROP TABLE alert_subscriptions;
