@@ -48,6 +48,10 @@ impl Urls {
     pub fn following(&self, username: &str) -> Url {
         self.at(&format!("/users/{username}/following"))
     }
+    /// FEP-8a8e: the artist's upcoming shows.
+    pub fn upcoming_events(&self, username: &str) -> Url {
+        self.at(&format!("/users/{username}/upcoming_events"))
+    }
     pub fn featured(&self, username: &str) -> Url {
         self.at(&format!("/users/{username}/collections/featured"))
     }

@@ -78,6 +78,15 @@ async fn alerts_reach_fans_near_a_show_once(backend: Backend) {
         answer.contains("could not find") && answer.contains("Leeds, GB"),
         "{answer}"
     );
+    send("bristol", "alert me near Cambridge").await;
+    app.run_deliveries().await;
+    let answer = last_answer(&peer, "bristol");
+    assert!(
+        answer.contains("more than one")
+            && answer.contains("Cambridge, GB")
+            && answer.contains("Cambridge, US"),
+        "{answer}"
+    );
     send("bristol", "wassup").await;
     app.run_deliveries().await;
     assert!(last_answer(&peer, "bristol").contains("alert me near CITY"));

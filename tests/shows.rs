@@ -190,6 +190,20 @@ async fn show_is_announced_as_an_event(backend: Backend) {
         assert!(context.contains(term), "{term} defined in @context");
     }
 
+    // The actor's upcoming events (FEP-8a8e) list future shows only (this one was in June).
+    let mut future = so36();
+    future["starts_at"] = json!("2036-06-06T20:00:00");
+    future["ends_at"] = json!(null);
+    future["doors_at"] = json!(null);
+    let (_, later) = app
+        .api(reqwest::Method::POST, &token, "/api/v1/shows", Some(future))
+        .await;
+    let (_, _, actor) = app.get_ap(&app.url("/users/band")).await;
+    let (status, _, upcoming) = app.get_ap(actor["upcomingEvents"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(upcoming["totalItems"], 1);
+    assert_eq!(upcoming["orderedItems"][0], later["url"]);
+
     // Served at its id as JSON and as a page with schema.org data.
     let url = show["url"].as_str().unwrap();
     let (status, _, served) = app.get_ap(url).await;

@@ -39,6 +39,7 @@ pub fn artist_actor(artist: &Artist, urls: &Urls) -> LocalActor {
         followers: Some(urls.followers(&artist.username)),
         following: Some(urls.following(&artist.username)),
         featured: Some(urls.featured(&artist.username)),
+        upcoming_events: Some(urls.upcoming_events(&artist.username)),
         endpoints: Endpoints {
             shared_inbox: Some(urls.shared_inbox()),
         },
@@ -90,6 +91,7 @@ pub fn instance_actor(urls: &Urls, domain: &str, public_key_pem: &str) -> LocalA
         followers: None,
         following: None,
         featured: None,
+        upcoming_events: None,
         endpoints: Endpoints {
             shared_inbox: Some(urls.shared_inbox()),
         },

@@ -171,6 +171,30 @@ pub async fn featured(
     Ok(empty_collection(state.urls.featured(&artist.username)))
 }
 
+/// `GET /users/{username}/upcoming_events` (FEP-8a8e): the artist's coming shows, soonest first,
+/// by id.
+pub async fn upcoming_events(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    let artist = artist(&state, &username).await?;
+    let shows = db::shows::of_artist(&state.db, artist.id, Some(db::now()), 200).await?;
+    let items: Vec<Value> = shows
+        .iter()
+        .map(|s| Value::String(state.urls.show(&artist.username, s.id).to_string()))
+        .collect();
+    Ok(activity_json(
+        StatusCode::OK,
+        OrderedCollection::<Value> {
+            kind: "OrderedCollection",
+            id: state.urls.upcoming_events(&artist.username),
+            total_items: items.len() as i64,
+            first: None,
+            ordered_items: Some(items),
+        },
+    ))
+}
+
 fn empty_collection(id: url::Url) -> Response {
     activity_json(
         StatusCode::OK,

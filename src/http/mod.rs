@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::post_activity),
         )
         .route("/users/{username}/shows/{id}", get(activitypub::show))
+        .route(
+            "/users/{username}/upcoming_events",
+            get(activitypub::upcoming_events),
+        )
         .route("/users/{username}/releases/{id}", get(activitypub::release))
         .route(
             "/users/{username}/releases/{id}/activity",

@@ -60,6 +60,9 @@ pub struct LocalActor {
     pub following: Option<Url>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub featured: Option<Url>,
+    /// FEP-8a8e: the actor's upcoming events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upcoming_events: Option<Url>,
     pub endpoints: Endpoints,
     pub public_key: PublicKey,
     #[serde(skip_serializing_if = "Option::is_none")]

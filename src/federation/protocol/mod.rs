@@ -35,6 +35,7 @@ pub static CONTEXT: LazyLock<Value> = LazyLock::new(|| {
             "attributionDomains": {"@id": "toot:attributionDomains", "@type": "@id"},
             "schema": "http://schema.org#",
             "mz": "https://joinmobilizon.org/ns#",
+            "upcomingEvents": {"@id": "https://w3id.org/fep/8a8e#upcomingEvents", "@type": "@id"},
             "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
             "externalParticipationUrl": {"@id": "mz:externalParticipationUrl", "@type": "schema:URL"},
             "timezone": {"@id": "mz:timezone", "@type": "schema:Text"},
