@@ -23,6 +23,26 @@ pub struct RemoteActorRow {
     pub fetched_at: NaiveDateTime,
 }
 
+impl RemoteActorRow {
+    /// `user@host`, as fans write their handle.
+    pub fn handle(&self) -> String {
+        format!("{}@{}", self.username, self.domain)
+    }
+
+    /// The name to show: the display name, or the username when there is none.
+    pub fn shown_name(&self) -> String {
+        self.display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| self.username.clone())
+    }
+
+    /// Where people see this actor: its profile page, or its id when it names none.
+    pub fn profile_url(&self) -> String {
+        self.url.clone().unwrap_or_else(|| self.ap_id.clone())
+    }
+}
+
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = remote_actors, treat_none_as_null = true)]
 pub struct NewRemoteActor {

@@ -70,7 +70,7 @@ pub async fn handle(
     message_id: &str,
 ) -> Result<Command, DomainError> {
     let command = parse_command(message_html);
-    let handle = format!("{}@{}", fan.username, fan.domain).to_lowercase();
+    let handle = fan.handle().to_lowercase();
     let answer = match command {
         Command::HideMe => {
             db::passes::set_optout(db, artist.id, &handle, true).await?;

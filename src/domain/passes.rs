@@ -113,16 +113,12 @@ pub async fn leaderboard(
 ) -> Result<Vec<Standing>, DomainError> {
     let mut by_handle: HashMap<String, Standing> = HashMap::new();
     for (fan, boosts) in db::interactions::top_boosters(db, artist.id, since, 1000).await? {
-        let handle = format!("{}@{}", fan.username, fan.domain).to_lowercase();
+        let handle = fan.handle().to_lowercase();
         by_handle.insert(
             handle.clone(),
             Standing {
-                name: fan
-                    .display_name
-                    .clone()
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| fan.username.clone()),
-                url: Some(fan.url.clone().unwrap_or_else(|| fan.ap_id.clone())),
+                name: fan.shown_name(),
+                url: Some(fan.profile_url()),
                 handle,
                 boosts,
                 passes: 0,

@@ -105,7 +105,7 @@ impl Mention {
     pub fn of(actor: &crate::db::remote_actors::RemoteActorRow) -> Mention {
         Mention {
             href: actor.ap_id.clone(),
-            name: format!("@{}@{}", actor.username, actor.domain),
+            name: format!("@{}", actor.handle()),
             inbox: actor
                 .shared_inbox
                 .clone()

@@ -103,13 +103,9 @@ async fn interactions_of(
         .map(|(reply, author)| {
             let (published_iso, published_human) = times(reply.published_at);
             ReplyView {
-                author_name: author
-                    .display_name
-                    .clone()
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| author.username.clone()),
-                author_handle: format!("{}@{}", author.username, author.domain),
-                author_url: author.url.clone().unwrap_or_else(|| author.ap_id.clone()),
+                author_name: author.shown_name(),
+                author_handle: author.handle(),
+                author_url: author.profile_url(),
                 content_html: reply.content_html,
                 published_iso,
                 published_human,

@@ -43,7 +43,7 @@ pub async fn list(
             .into_iter()
             .map(|(follow, actor)| FollowRequestView {
                 id: follow.id,
-                handle: format!("{}@{}", actor.username, actor.domain),
+                handle: actor.handle(),
                 actor: actor.ap_id,
                 display_name: actor.display_name,
                 requested_at: follow.created_at.and_utc(),

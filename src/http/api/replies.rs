@@ -51,7 +51,7 @@ pub async fn list(
             .map(|(r, a)| ReplyView {
                 id: r.id,
                 ap_id: r.ap_id,
-                author: format!("{}@{}", a.username, a.domain),
+                author: a.handle(),
                 author_actor: a.ap_id,
                 object_kind: r.object_kind,
                 object_id: r.object_id,
