@@ -100,6 +100,22 @@ impl Urls {
     pub fn show(&self, username: &str, id: i64) -> Url {
         self.at(&format!("/users/{username}/shows/{id}"))
     }
+    /// One show as an iCalendar file ("add to calendar").
+    pub fn show_calendar(&self, username: &str, id: i64) -> Url {
+        self.at(&format!("/users/{username}/shows/{id}/calendar.ics"))
+    }
+    /// The artist's tour page: upcoming and past shows, calendar links, alert sign-up.
+    pub fn tour(&self, username: &str) -> Url {
+        self.at(&format!("/@{username}/shows"))
+    }
+    /// Where the tour page's alert form posts.
+    pub fn tour_alerts(&self, username: &str) -> Url {
+        self.at(&format!("/@{username}/alerts"))
+    }
+    /// The artist's calendar feed (`.ics`).
+    pub fn artist_calendar(&self, username: &str) -> Url {
+        self.at(&format!("/@{username}/shows.ics"))
+    }
     pub fn show_activity(&self, username: &str, id: i64) -> Url {
         self.at(&format!("/users/{username}/shows/{id}/activity"))
     }

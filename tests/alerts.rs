@@ -8,6 +8,7 @@ use crate::support::{Backend, Peer, TestApp};
 
 on_both_backends! {
     alerts_reach_fans_near_a_show_once,
+    web_alert_requests_wait_for_the_fans_yes,
 }
 
 fn dm(app: &TestApp, peer: &Peer, fan: &str, n: u32, text: &str) -> Value {
@@ -176,4 +177,137 @@ async fn alerts_reach_fans_near_a_show_once(backend: Backend) {
         .api(reqwest::Method::GET, &token, "/api/v1/alerts", None)
         .await;
     assert_eq!(counts.as_array().unwrap().len(), 2);
+}
+
+/// Posts the tour page's alert form.
+async fn ask_on_the_web(app: &TestApp, fields: &[(&str, &str)]) -> (u16, String) {
+    let res = app
+        .http
+        .post(app.url("/@band/alerts"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+async fn web_alert_requests_wait_for_the_fans_yes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["leeds", "other"], false).await;
+    let leeds = format!("@leeds@{}", peer.domain);
+    let dms_to = |fan: &str| {
+        peer.received_of_type("Create")
+            .iter()
+            .filter(|r| r.path == format!("/users/{fan}/inbox"))
+            .count()
+    };
+    let counts = || async {
+        app.api(reqwest::Method::GET, &token, "/api/v1/alerts", None)
+            .await
+            .1
+    };
+
+    let page = app.http.get(app.url("/@band/shows")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Coming to your town?") && html.contains("name=\"handle\""));
+
+    // Problems are shown next to the field, with what the fan typed kept.
+    let (status, html) = ask_on_the_web(&app, &[("handle", &leeds), ("city", "Cambridge")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("more than one Cambridge"), "{html}");
+    assert!(
+        html.contains("value=\"Cambridge, US\"") && html.contains(&format!("value=\"{leeds}\""))
+    );
+    let nobody = format!("@nobody@{}", peer.domain);
+    let (status, html) = ask_on_the_web(&app, &[("handle", &nobody), ("city", "Leeds, GB")]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("does not know the account"), "{html}");
+    assert!(html.contains("value=\"Leeds, GB\""));
+    let (status, _) = ask_on_the_web(&app, &[("handle", "not a handle"), ("city", "Leeds")]).await;
+    assert_eq!(status, 422);
+    assert_eq!(dms_to("leeds"), 0);
+
+    // A good request (a suggestion picked with the "choice" button) sends the fan a question,
+    // and subscribes nobody yet.
+    let (status, html) = ask_on_the_web(
+        &app,
+        &[
+            ("handle", &leeds),
+            ("city", "Lieds"),
+            ("choice", "Leeds, GB"),
+            ("radius_km", "100"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Answer it with &#34;yes&#34;")
+            || html.contains("Answer it with &quot;yes&quot;"),
+        "{html}"
+    );
+    app.run_deliveries().await;
+    assert_eq!(dms_to("leeds"), 1);
+    let question = last_answer(&peer, "leeds");
+    assert!(
+        question.contains("within 100 km of Leeds, GB") && question.contains("yes"),
+        "{question}"
+    );
+    assert_eq!(counts().await, json!([]));
+
+    // Asking again at once does not message the fan again.
+    let (status, html) = ask_on_the_web(&app, &[("handle", &leeds), ("city", "Leeds, GB")]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("already sent"), "{html}");
+    app.run_deliveries().await;
+    assert_eq!(dms_to("leeds"), 1);
+
+    // Someone else's "yes" confirms nothing of Leeds's.
+    let mut n = 0;
+    let mut say = |fan: &'static str, text: &'static str| {
+        n += 1;
+        let activity = dm(&app, &peer, fan, n, text);
+        let (peer, inbox) = (&peer, app.url("/users/band/inbox"));
+        async move { assert_eq!(peer.deliver(fan, &inbox, &activity).await.status(), 202) }
+    };
+    say("other", "yes").await;
+    app.run_deliveries().await;
+    assert!(last_answer(&peer, "other").contains("nothing waiting"));
+    assert_eq!(counts().await, json!([]));
+
+    // The fan's own "yes" starts the alerts.
+    say("leeds", "Yes!").await;
+    app.run_deliveries().await;
+    let answer = last_answer(&peer, "leeds");
+    assert!(
+        answer.contains("Done") && answer.contains("Leeds, GB"),
+        "{answer}"
+    );
+    assert_eq!(
+        counts().await,
+        json!([{"place": "Leeds, GB", "subscribers": 1}])
+    );
+    say("leeds", "yes").await;
+    app.run_deliveries().await;
+    assert!(last_answer(&peer, "leeds").contains("nothing waiting"));
+
+    // And the fan hears about a show near them.
+    let before = dms_to("leeds");
+    app.api(
+        reqwest::Method::POST,
+        &token,
+        "/api/v1/shows",
+        Some(show("York", "GB", "2036-10-10T19:30:00")),
+    )
+    .await;
+    app.run_deliveries().await;
+    assert_eq!(dms_to("leeds"), before + 1);
+    assert!(last_answer(&peer, "leeds").contains("coming near you"));
 }

@@ -11,6 +11,8 @@ on_both_backends! {
     cancellation_and_moves_are_updates_that_say_so,
     invalid_shows_are_refused,
     calendars_list_upcoming_shows,
+    pinned_shows_are_featured,
+    tour_page_lists_shows_with_calendar_links,
 }
 
 async fn calendars_list_upcoming_shows(backend: Backend) {
@@ -340,4 +342,215 @@ async fn invalid_shows_are_refused(backend: Backend) {
         .api(reqwest::Method::GET, &token, "/api/v1/shows", None)
         .await;
     assert_eq!(list, json!([]));
+}
+
+async fn pinned_shows_are_featured(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let peer = follower(&app).await;
+    let mut ids = Vec::new();
+    for day in 1..=6 {
+        let mut show = so36();
+        show["starts_at"] = json!(format!("2036-06-0{day}T20:00:00"));
+        show["ends_at"] = json!(null);
+        show["doors_at"] = json!(null);
+        let (status, created) = app
+            .api(reqwest::Method::POST, &token, "/api/v1/shows", Some(show))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_i64().unwrap());
+    }
+    let featured = app.url("/users/band/collections/featured");
+    let (_, _, empty) = app.get_ap(&featured).await;
+    assert_eq!(empty["totalItems"], 0);
+
+    let (status, pinned) = app
+        .api(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/shows/{}/pin", ids[0]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{pinned}");
+    assert_eq!(pinned["pinned"], true);
+    // Pinning twice changes nothing and sends nothing more.
+    app.api(
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/shows/{}/pin", ids[0]),
+        None,
+    )
+    .await;
+    app.run_deliveries().await;
+    let adds = peer.received_of_type("Add");
+    assert_eq!(adds.len(), 1);
+    let add = &adds[0].body;
+    let show_id = app.url(&format!("/users/band/shows/{}", ids[0]));
+    assert_eq!(add["object"], json!(show_id));
+    assert_eq!(add["target"], json!(featured));
+    assert_eq!(add["actor"], json!(app.url("/users/band")));
+    assert!(adds[0].signature_valid);
+
+    let (status, _, collection) = app.get_ap(&featured).await;
+    assert_eq!(status, 200);
+    assert_eq!(collection["type"], "OrderedCollection");
+    assert_eq!(collection["orderedItems"], json!([show_id]));
+    let (_, _, actor) = app.get_ap(&app.url("/users/band")).await;
+    assert_eq!(actor["featured"], json!(featured));
+
+    // At most five pins.
+    for id in &ids[1..5] {
+        let (status, _) = app
+            .api(
+                reqwest::Method::POST,
+                &token,
+                &format!("/api/v1/shows/{id}/pin"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/shows/{}/pin", ids[5]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+
+    // Unpinning sends a Remove; a deleted show leaves the collection.
+    app.api(
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/shows/{}/unpin", ids[0]),
+        None,
+    )
+    .await;
+    app.api(
+        reqwest::Method::DELETE,
+        &token,
+        &format!("/api/v1/shows/{}", ids[1]),
+        None,
+    )
+    .await;
+    app.run_deliveries().await;
+    let removes = peer.received_of_type("Remove");
+    assert_eq!(removes.len(), 1);
+    assert_eq!(removes[0].body["object"], json!(show_id));
+    let (_, _, collection) = app.get_ap(&featured).await;
+    assert_eq!(collection["totalItems"], 3, "{collection}");
+    let items = collection["orderedItems"].to_string();
+    assert!(
+        !items.contains(&format!("/shows/{}\"", ids[0]))
+            && !items.contains(&format!("/shows/{}\"", ids[1]))
+    );
+
+    // Another artist cannot pin this artist's show.
+    let (_, other) = app.artist_with_token("other").await;
+    let (status, _) = app
+        .api(
+            reqwest::Method::POST,
+            &other,
+            &format!("/api/v1/shows/{}/pin", ids[5]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+async fn tour_page_lists_shows_with_calendar_links(backend: Backend) {
+    use icalendar::Component;
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let mut upcoming = so36();
+    upcoming["starts_at"] = json!("2036-12-12T21:30:00");
+    upcoming["ends_at"] = json!(null);
+    upcoming["doors_at"] = json!(null);
+    let (_, created) = app
+        .api(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/shows",
+            Some(upcoming),
+        )
+        .await;
+    let id = created["id"].as_i64().unwrap();
+    let mut past = so36();
+    past["starts_at"] = json!("2020-02-02T20:00:00");
+    past["ends_at"] = json!(null);
+    past["doors_at"] = json!(null);
+    past["venue_name"] = json!("Lido");
+    let (status, _) = app
+        .api(reqwest::Method::POST, &token, "/api/v1/shows", Some(past))
+        .await;
+    assert_eq!(status, 201);
+
+    let res = app.http.get(app.url("/@band/shows")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let upcoming_part = &html[..html.find("Past shows").expect("past shows listed")];
+    // Local time at the venue, with its zone.
+    assert!(
+        upcoming_part.contains("Fri 12 Dec 2036, 21:30 CET"),
+        "{html}"
+    );
+    assert!(upcoming_part.contains("SO36") && !upcoming_part.contains("Lido"));
+    assert!(html[html.find("Past shows").unwrap()..].contains("Lido"));
+    let ics = format!("/users/band/shows/{id}/calendar.ics");
+    assert!(html.contains(&app.url(&ics)));
+    assert!(html.contains("webcal://") && html.contains("/@band/shows.ics"));
+    // Google's "new event" link carries the UTC times (21:30 CET = 20:30 UTC; 3 h by default).
+    assert!(
+        html.contains("dates=20361212T203000Z%2F20361212T233000Z"),
+        "{html}"
+    );
+
+    let res = app.http.get(app.url(&ics)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".ics"));
+    let calendar: icalendar::Calendar = res.text().await.unwrap().parse().expect("iCalendar");
+    let events: Vec<&icalendar::Event> = calendar
+        .components
+        .iter()
+        .filter_map(|c| c.as_event())
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].get_summary(), Some("band (band) at SO36"));
+
+    // The show page links to it and to the tour page.
+    let page = app
+        .http
+        .get(app.url(&format!("/users/band/shows/{id}")))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&app.url(&ics)) && page.contains(&app.url("/@band/shows")));
+
+    // Deleted: 410; another artist's id under this name: 404.
+    app.api(
+        reqwest::Method::DELETE,
+        &token,
+        &format!("/api/v1/shows/{id}"),
+        None,
+    )
+    .await;
+    let res = app.http.get(app.url(&ics)).send().await.unwrap();
+    assert_eq!(res.status(), 410);
+    let res = app
+        .http
+        .get(app.url(&format!("/users/nobody/shows/{id}/calendar.ics")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }

@@ -1,10 +1,11 @@
 //! Fans' "alert me near …" subscriptions and the alerts sent.
 
 use super::remote_actors::RemoteActorRow;
-use super::schema::{alert_subscriptions, alerts_sent, remote_actors};
-use super::{Db, DbResult, ExpressionMethods, QueryDsl, RunQueryDsl};
+use super::schema::{alert_requests, alert_subscriptions, alerts_sent, remote_actors};
+use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{JoinOnDsl, Queryable, Selectable, SelectableHelper};
 use crate::with_conn;
+use diesel_async::AsyncConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alert_subscriptions)]
@@ -130,4 +131,116 @@ pub async fn counts_per_place(db: &Db, artist_id: i64) -> DbResult<Vec<(String, 
         .order(diesel::dsl::count_star().desc())
         .load(conn)
         .await?))
+}
+
+/// Records (or renews) a web request for alerts that the fan has yet to confirm. Returns the
+/// time of the previous request, if one was waiting, so callers can avoid messaging a fan twice
+/// in a row.
+pub async fn request(
+    db: &Db,
+    artist_id: i64,
+    remote_actor_id: i64,
+    place: &str,
+    lat: f64,
+    lon: f64,
+    radius_km: f64,
+) -> DbResult<Option<chrono::NaiveDateTime>> {
+    let now = super::now();
+    with_conn!(db, conn => conn
+        .transaction::<_, super::DbError, _>(async move |conn| {
+            let previous: Option<chrono::NaiveDateTime> = alert_requests::table
+                .filter(alert_requests::artist_id.eq(artist_id))
+                .filter(alert_requests::remote_actor_id.eq(remote_actor_id))
+                .select(alert_requests::created_at)
+                .first(conn)
+                .await
+                .optional()?;
+            diesel::insert_into(alert_requests::table)
+                .values((
+                    alert_requests::artist_id.eq(artist_id),
+                    alert_requests::remote_actor_id.eq(remote_actor_id),
+                    alert_requests::place.eq(place),
+                    alert_requests::latitude.eq(lat),
+                    alert_requests::longitude.eq(lon),
+                    alert_requests::radius_km.eq(radius_km),
+                    alert_requests::created_at.eq(now),
+                ))
+                .on_conflict((alert_requests::artist_id, alert_requests::remote_actor_id))
+                .do_update()
+                .set((
+                    alert_requests::place.eq(place),
+                    alert_requests::latitude.eq(lat),
+                    alert_requests::longitude.eq(lon),
+                    alert_requests::radius_km.eq(radius_km),
+                    // The confirmation window runs from the first request, so renewing
+                    // cannot keep one alive forever.
+                ))
+                .execute(conn)
+                .await?;
+            Ok(previous)
+        })
+        .await)
+}
+
+/// Turns a fan's waiting request (made after `not_before`) into a subscription. Returns the place
+/// and radius confirmed, or None when nothing was waiting.
+pub async fn confirm_request(
+    db: &Db,
+    artist_id: i64,
+    remote_actor_id: i64,
+    not_before: chrono::NaiveDateTime,
+) -> DbResult<Option<(String, f64)>> {
+    let now = super::now();
+    with_conn!(db, conn => conn
+        .transaction::<_, super::DbError, _>(async move |conn| {
+            let waiting: Option<(String, f64, f64, f64, chrono::NaiveDateTime)> = alert_requests::table
+                .filter(alert_requests::artist_id.eq(artist_id))
+                .filter(alert_requests::remote_actor_id.eq(remote_actor_id))
+                .select((
+                    alert_requests::place,
+                    alert_requests::latitude,
+                    alert_requests::longitude,
+                    alert_requests::radius_km,
+                    alert_requests::created_at,
+                ))
+                .first(conn)
+                .await
+                .optional()?;
+            diesel::delete(
+                alert_requests::table
+                    .filter(alert_requests::artist_id.eq(artist_id))
+                    .filter(alert_requests::remote_actor_id.eq(remote_actor_id)),
+            )
+            .execute(conn)
+            .await?;
+            let Some((place, lat, lon, radius_km, created_at)) = waiting else {
+                return Ok(None);
+            };
+            if created_at < not_before {
+                return Ok(None);
+            }
+            diesel::insert_into(alert_subscriptions::table)
+                .values((
+                    alert_subscriptions::artist_id.eq(artist_id),
+                    alert_subscriptions::remote_actor_id.eq(remote_actor_id),
+                    alert_subscriptions::place.eq(&place),
+                    alert_subscriptions::latitude.eq(lat),
+                    alert_subscriptions::longitude.eq(lon),
+                    alert_subscriptions::radius_km.eq(radius_km),
+                    alert_subscriptions::created_at.eq(now),
+                ))
+                .on_conflict((alert_subscriptions::artist_id, alert_subscriptions::remote_actor_id))
+                .do_update()
+                .set((
+                    alert_subscriptions::place.eq(&place),
+                    alert_subscriptions::latitude.eq(lat),
+                    alert_subscriptions::longitude.eq(lon),
+                    alert_subscriptions::radius_km.eq(radius_km),
+                    alert_subscriptions::created_at.eq(now),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(Some((place, radius_km)))
+        })
+        .await)
 }

@@ -276,6 +276,20 @@ diesel::table! {
         published_at -> Timestamp,
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
+        pinned_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    alert_requests (id) {
+        id -> BigInt,
+        artist_id -> BigInt,
+        remote_actor_id -> BigInt,
+        place -> Text,
+        latitude -> Double,
+        longitude -> Double,
+        radius_km -> Double,
+        created_at -> Timestamp,
     }
 }
 
@@ -302,6 +316,7 @@ diesel::table! {
 }
 
 diesel::joinable!(alert_subscriptions -> remote_actors (remote_actor_id));
+diesel::joinable!(alert_requests -> remote_actors (remote_actor_id));
 diesel::joinable!(shows -> artists (artist_id));
 diesel::joinable!(pass_visits -> pass_links (code));
 diesel::joinable!(interactions -> remote_actors (remote_actor_id));
@@ -338,5 +353,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     leaderboard_optouts,
     shows,
     alert_subscriptions,
+    alert_requests,
     alerts_sent,
 );

@@ -37,6 +37,8 @@ pub struct ShowRow {
     pub published_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub deleted_at: Option<NaiveDateTime>,
+    /// When the artist pinned the show to their profile (`featured`).
+    pub pinned_at: Option<NaiveDateTime>,
 }
 
 /// What an artist writes about a show.
@@ -181,6 +183,69 @@ pub async fn upcoming(db: &Db, from: NaiveDateTime, limit: i64) -> DbResult<Vec<
         .filter(shows::starts_at.ge(from))
         .order(shows::starts_at.asc())
         .limit(limit)
+        .select(ShowRow::as_select())
+        .load(conn)
+        .await?))
+}
+
+/// An artist's past shows (not deleted), latest first, for the tour page.
+pub async fn past_of_artist(
+    db: &Db,
+    artist_id: i64,
+    before: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<ShowRow>> {
+    with_conn!(db, conn => Ok(shows::table
+        .filter(shows::artist_id.eq(artist_id))
+        .filter(shows::deleted_at.is_null())
+        .filter(shows::starts_at.lt(before))
+        .order(shows::starts_at.desc())
+        .limit(limit)
+        .select(ShowRow::as_select())
+        .load(conn)
+        .await?))
+}
+
+/// Pins or unpins a show and stores the `Add`/`Remove` that tells followers' servers. False when
+/// nothing changed (already pinned, or not pinned).
+pub async fn set_pinned(
+    db: &Db,
+    show: &ShowRow,
+    pinned: bool,
+    announce: Announce<'_>,
+) -> DbResult<bool> {
+    let now = super::now();
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+            let target = shows::table.find(show.id).filter(shows::deleted_at.is_null());
+            let n = if pinned {
+                diesel::update(target.filter(shows::pinned_at.is_null()))
+                    .set(shows::pinned_at.eq(Some(now)))
+                    .execute(conn)
+                    .await?
+            } else {
+                diesel::update(target.filter(shows::pinned_at.is_not_null()))
+                    .set(shows::pinned_at.eq(None::<NaiveDateTime>))
+                    .execute(conn)
+                    .await?
+            };
+            if n == 0 {
+                return Ok(false);
+            }
+            let changed = ShowRow { pinned_at: pinned.then_some(now), ..show.clone() };
+            crate::store_outgoing!(conn, show.artist_id, &announce(&changed))?;
+            Ok(true)
+        })
+        .await)
+}
+
+/// An artist's pinned shows (not deleted), most recently pinned first.
+pub async fn pinned_of_artist(db: &Db, artist_id: i64) -> DbResult<Vec<ShowRow>> {
+    with_conn!(db, conn => Ok(shows::table
+        .filter(shows::artist_id.eq(artist_id))
+        .filter(shows::deleted_at.is_null())
+        .filter(shows::pinned_at.is_not_null())
+        .order(shows::pinned_at.desc())
         .select(ShowRow::as_select())
         .load(conn)
         .await?))

@@ -74,6 +74,102 @@ pub async fn subscribe(
     })
 }
 
+/// How long a request made on the web page waits for the fan's "yes".
+pub const REQUEST_VALID_FOR: chrono::Duration = chrono::Duration::days(7);
+
+/// A fan is not asked again about a request sooner than this, so nobody can flood someone's
+/// inbox through the web form.
+pub const REQUEST_QUIET_PERIOD: chrono::Duration = chrono::Duration::minutes(30);
+
+/// What became of a request for alerts made on the web page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebRequest {
+    /// The fan was sent a direct message asking them to confirm.
+    ConfirmationSent { place: String },
+    /// The fan was asked recently; the request was updated but no new message sent.
+    AlreadyAsked { place: String },
+    /// The place has several matches; the form asks which one.
+    Ambiguous(Vec<String>),
+    /// No such place; perhaps one of these.
+    NotFound(Vec<String>),
+}
+
+/// Where a place typed on the web page is, or what to ask instead.
+pub fn place_for_web(place: &str) -> Result<geo::City, WebRequest> {
+    match geo::lookup(place) {
+        Lookup::Found(city) => Ok(city),
+        Lookup::Ambiguous(cities) => Err(WebRequest::Ambiguous(
+            cities.iter().take(8).map(|c| c.display()).collect(),
+        )),
+        Lookup::NotFound { suggestions } => Err(WebRequest::NotFound(
+            suggestions.iter().take(5).map(|c| c.display()).collect(),
+        )),
+    }
+}
+
+/// Records a request made on the web page and asks the fan, by direct message, to confirm it
+/// with "yes": the alert starts only then, so nobody can subscribe someone else.
+pub async fn request_from_web(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    fan: &RemoteActorRow,
+    city: &geo::City,
+    radius_km: f64,
+) -> Result<WebRequest, DomainError> {
+    let radius_km = radius_km.clamp(1.0, MAX_RADIUS_KM);
+    let place = city.display();
+    let previous = db::alerts::request(
+        db,
+        artist.id,
+        fan.id,
+        &place,
+        city.latitude,
+        city.longitude,
+        radius_km,
+    )
+    .await?;
+    if previous.is_some_and(|at| db::now() - at < REQUEST_QUIET_PERIOD) {
+        return Ok(WebRequest::AlreadyAsked { place });
+    }
+    let text = format!(
+        "Someone (hopefully you) asked on {}'s page to get a message when {} announces a show within {} km of {place}. Answer \"yes\" to confirm. If it was not you, ignore this message: nothing happens without your answer.",
+        artist.display_name,
+        artist.display_name,
+        radius_km.round(),
+    );
+    posts::create_with(
+        db,
+        publisher,
+        artist,
+        &text,
+        Visibility::Direct,
+        None,
+        &[Mention::of(fan)],
+    )
+    .await?;
+    Ok(WebRequest::ConfirmationSent { place })
+}
+
+/// A fan's "yes": turns their waiting web request into a subscription. Returns the answer.
+pub async fn confirm(
+    db: &Db,
+    artist: &Artist,
+    fan: &RemoteActorRow,
+) -> Result<String, DomainError> {
+    let not_before = db::now() - REQUEST_VALID_FOR;
+    Ok(
+        match db::alerts::confirm_request(db, artist.id, fan.id, not_before).await? {
+            Some((place, radius_km)) => format!(
+                "Done: I will tell you when {} announces a show within {} km of {place}. Send \"stop\" to end this.",
+                artist.display_name,
+                radius_km.round(),
+            ),
+            None => "There is nothing waiting for your confirmation. Send \"alert me near YOUR CITY\" to get show alerts.".to_owned(),
+        },
+    )
+}
+
 /// Ends a fan's subscription (their place is deleted) and returns the answer.
 pub async fn unsubscribe(
     db: &Db,

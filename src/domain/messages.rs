@@ -17,6 +17,8 @@ pub enum Command {
     AlertMe,
     /// No more show alerts.
     Stop,
+    /// Yes to an alert request made on the web page.
+    Confirm,
     /// Anything else: the answer is a short help text.
     Unknown,
 }
@@ -55,6 +57,7 @@ pub fn parse_command(html: &str) -> Command {
         ["hide", "me"] => Command::HideMe,
         ["show", "me"] => Command::ShowMe,
         ["stop"] | ["stop", "alerts"] => Command::Stop,
+        ["yes"] | ["yes", "please"] | ["confirm"] => Command::Confirm,
         ["alert", "me", "near", ..] => Command::AlertMe,
         _ => Command::Unknown,
     }
@@ -93,6 +96,7 @@ pub async fn handle(
             }
         }
         Command::Stop => super::alerts::unsubscribe(db, artist, fan).await?,
+        Command::Confirm => super::alerts::confirm(db, artist, fan).await?,
         Command::Unknown => format!(
             "Hi! I am {}'s automatic helper. You can send me:\n\n- \"alert me near CITY\" (or \"… near CITY, COUNTRY within 80 km\"): a message when a show is announced near you\n- \"stop\": no more show alerts\n- \"hide me\": leave me out of the public Top passers\n- \"show me\": show me there again",
             artist.display_name
@@ -128,5 +132,7 @@ mod tests {
         );
         assert_eq!(parse_command("<p>hide me please</p>"), Command::Unknown);
         assert_eq!(parse_command(""), Command::Unknown);
+        assert_eq!(parse_command("<p>@band Yes!</p>"), Command::Confirm);
+        assert_eq!(parse_command("<p>yes but no</p>"), Command::Unknown);
     }
 }

@@ -102,6 +102,9 @@ pub trait Publisher: Send + Sync {
     fn show_deleted(&self, artist: &Artist, show: &ShowRow) -> Outgoing;
     /// The id under which a show is published.
     fn show_object_id(&self, artist: &Artist, show: &ShowRow) -> String;
+    /// A show was pinned to (or unpinned from) the profile: `Add`/`Remove` on `featured`, as
+    /// Mastodon sends for pinned posts, so followers' servers refresh the pinned list.
+    fn show_pinned(&self, artist: &Artist, show: &ShowRow, pinned: bool) -> Outgoing;
     /// New deliveries were committed: a chance to start sending at once.
     fn queued(&self);
 }

@@ -316,6 +316,40 @@ pub async fn delete(
     Ok(())
 }
 
+/// How many shows an artist may pin at once (Mastodon allows five pinned posts).
+pub const MAX_PINNED: usize = 5;
+
+/// Pins a show to the artist's profile (`featured`) or unpins it; followers' servers get an
+/// `Add` or `Remove`. Pinning a pinned show (or unpinning an unpinned one) changes nothing.
+pub async fn set_pinned(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    id: i64,
+    pinned: bool,
+) -> Result<ShowRow, DomainError> {
+    let show = own(db, artist, id).await?;
+    if pinned && show.pinned_at.is_none() {
+        let already = db::shows::pinned_of_artist(db, artist.id).await?;
+        if already.len() >= MAX_PINNED {
+            return Err(DomainError::Conflict(format!(
+                "at most {MAX_PINNED} shows can be pinned; unpin one first"
+            )));
+        }
+    }
+    if db::shows::set_pinned(
+        db,
+        &show,
+        pinned,
+        Box::new(|s: &ShowRow| publisher.show_pinned(artist, s, pinned)),
+    )
+    .await?
+    {
+        publisher.queued();
+    }
+    own(db, artist, id).await
+}
+
 /// The poster of a show, if any.
 pub async fn poster_of(
     db: &Db,

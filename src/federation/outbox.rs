@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{
     objects,
     protocol::{
-        activities::{FollowEcho, Outbound},
+        activities::{CollectionChange, FollowEcho, Outbound},
         note::Tombstone,
         WithContext, PUBLIC,
     },
@@ -307,6 +307,28 @@ impl Publisher for FederationPublisher {
 
     fn show_object_id(&self, artist: &Artist, show: &ShowRow) -> String {
         self.urls.show(&artist.username, show.id).to_string()
+    }
+
+    fn show_pinned(&self, artist: &Artist, show: &ShowRow, pinned: bool) -> Outgoing {
+        let object = self.urls.show(&artist.username, show.id).to_string();
+        let activity = CollectionChange {
+            kind: if pinned { "Add" } else { "Remove" },
+            id: self.urls.new_activity().to_string(),
+            actor: self.urls.actor(&artist.username).to_string(),
+            to: vec![PUBLIC.to_owned()],
+            cc: vec![self.urls.followers(&artist.username).to_string()],
+            object: object.clone(),
+            target: self.urls.featured(&artist.username).to_string(),
+        };
+        Outgoing {
+            ap_id: activity.id.clone(),
+            kind: activity.kind,
+            object_ap_id: object,
+            // Our own types always serialise.
+            payload: serde_json::to_string(&WithContext::new(&activity)).unwrap_or_default(),
+            listed: false,
+            audience: Audience::followers(),
+        }
     }
 
     fn queued(&self) {

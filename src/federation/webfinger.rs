@@ -1,5 +1,5 @@
-//! WebFinger lookups of remote accounts, for remote follow: where a fan's own server wants them
-//! to confirm a follow.
+//! WebFinger lookups of remote accounts: for remote follow (where a fan's own server wants them
+//! to confirm a follow) and to find a fan's actor from the handle they typed on a web page.
 
 use url::Url;
 
@@ -18,6 +18,9 @@ struct Jrd {
 #[derive(serde::Deserialize)]
 struct JrdLink {
     rel: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    href: Option<String>,
     template: Option<String>,
 }
 
@@ -38,9 +41,8 @@ pub fn parse_handle(handle: &str) -> Option<(String, String)> {
     (valid_user && valid_host).then(|| (user.to_owned(), host.to_ascii_lowercase()))
 }
 
-/// The URL on the fan's server where they confirm following `actor`. Errors are messages for the
-/// fan.
-pub async fn subscribe_url(state: &AppState, handle: &str, actor: &Url) -> Result<Url, String> {
+/// Looks up `@user@host` by WebFinger. Errors are messages for the fan.
+async fn lookup(state: &AppState, handle: &str) -> Result<(String, String, Jrd), String> {
     let (user, host) = parse_handle(handle).ok_or_else(|| {
         format!("{handle:?} does not look like a fediverse handle such as @you@mastodon.social")
     })?;
@@ -80,6 +82,13 @@ pub async fn subscribe_url(state: &AppState, handle: &str, actor: &Url) -> Resul
         return Err(unreachable());
     }
     let jrd: Jrd = serde_json::from_slice(&bytes).map_err(|_| unreachable())?;
+    Ok((user, host, jrd))
+}
+
+/// The URL on the fan's server where they confirm following `actor`. Errors are messages for the
+/// fan.
+pub async fn subscribe_url(state: &AppState, handle: &str, actor: &Url) -> Result<Url, String> {
+    let (_, host, jrd) = lookup(state, handle).await?;
     let template = jrd
         .links
         .into_iter()
@@ -94,6 +103,33 @@ pub async fn subscribe_url(state: &AppState, handle: &str, actor: &Url) -> Resul
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or_else(|| format!("{host} gave an unusable follow page."))?;
     Ok(target)
+}
+
+/// The ActivityPub id of `@user@host`, from its WebFinger `self` link. The actor must live on the
+/// host that was asked, so a server cannot hand out someone else's account. Errors are messages
+/// for the fan.
+pub async fn actor_id(state: &AppState, handle: &str) -> Result<Url, String> {
+    let (user, host, jrd) = lookup(state, handle).await?;
+    let is_activitypub = |t: &Option<String>| {
+        t.as_deref().is_some_and(|t| {
+            t == "application/activity+json" || t.starts_with("application/ld+json")
+        })
+    };
+    jrd.links
+        .into_iter()
+        .filter(|l| l.rel == "self" && is_activitypub(&l.kind))
+        .filter_map(|l| l.href.and_then(|h| Url::parse(&h).ok()))
+        .find(|u| matches!(u.scheme(), "http" | "https") && authority(u).as_deref() == Some(&host))
+        .ok_or_else(|| format!("{host} does not offer {user}@{host} as a fediverse account."))
+}
+
+/// `host[:port]` of a URL, lower case, the port only when it is not the scheme's default.
+fn authority(url: &Url) -> Option<String> {
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
 }
 
 #[cfg(test)]

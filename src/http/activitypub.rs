@@ -162,13 +162,28 @@ pub async fn following(
     Ok(empty_collection(state.urls.following(&artist.username)))
 }
 
-/// `GET /users/{username}/collections/featured`: pinned objects (none yet).
+/// `GET /users/{username}/collections/featured`: the shows the artist pinned, by id, most
+/// recently pinned first (Mastodon shows them as pinned posts).
 pub async fn featured(
     State(state): State<AppState>,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
     let artist = artist(&state, &username).await?;
-    Ok(empty_collection(state.urls.featured(&artist.username)))
+    let shows = db::shows::pinned_of_artist(&state.db, artist.id).await?;
+    let items: Vec<Value> = shows
+        .iter()
+        .map(|s| Value::String(state.urls.show(&artist.username, s.id).to_string()))
+        .collect();
+    Ok(activity_json(
+        StatusCode::OK,
+        OrderedCollection::<Value> {
+            kind: "OrderedCollection",
+            id: state.urls.featured(&artist.username),
+            total_items: items.len() as i64,
+            first: None,
+            ordered_items: Some(items),
+        },
+    ))
 }
 
 /// `GET /users/{username}/upcoming_events` (FEP-8a8e): the artist's coming shows, soonest first,
@@ -369,6 +384,6 @@ pub async fn show(
     if ap {
         Ok(activity_json(StatusCode::OK, event))
     } else {
-        pages::show(&state, &artist, &event)
+        pages::show(&state, &artist, &show, &event)
     }
 }

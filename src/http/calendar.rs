@@ -20,13 +20,44 @@ use crate::{
 /// Shows per calendar.
 const CALENDAR_SHOWS: i64 = 500;
 
-fn event(state: &AppState, artist: &Artist, show: &ShowRow) -> Event {
-    let url = state.urls.show(&artist.username, show.id).to_string();
+/// When a show ends (UTC): its end time, or three hours after the start when none is given.
+pub fn end_of(show: &ShowRow) -> chrono::NaiveDateTime {
+    show.ends_at
+        .unwrap_or(show.starts_at + chrono::Duration::hours(3))
+}
+
+/// A link that opens Google Calendar's "new event" screen filled in with the show, for fans
+/// whose calendar lives there (everyone else takes the `.ics`).
+pub fn google_calendar_link(
+    title: &str,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+    location: &str,
+    details: &str,
+) -> String {
+    let mut url = url::Url::parse("https://calendar.google.com/calendar/render")
+        .expect("a constant URL parses");
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    url.query_pairs_mut()
+        .append_pair("action", "TEMPLATE")
+        .append_pair("text", title)
+        .append_pair("dates", &format!("{}/{}", stamp(start), stamp(end)))
+        .append_pair("location", location)
+        .append_pair("details", details);
+    url.into()
+}
+
+/// The title of a show in calendars: "Band at Venue", with the status first when it matters.
+pub fn title_of(artist: &Artist, show: &ShowRow) -> String {
     let status = ShowStatus::parse(&show.status).unwrap_or(ShowStatus::Scheduled);
-    let title = match status.headline() {
+    match status.headline() {
         Some(h) => format!("{h}: {} at {}", artist.display_name, show.venue_name),
         None => format!("{} at {}", artist.display_name, show.venue_name),
-    };
+    }
+}
+
+/// The address of a show on one line.
+pub fn location_of(show: &ShowRow) -> String {
     let mut location = vec![show.venue_name.clone()];
     for part in [
         &show.street_address,
@@ -38,18 +69,23 @@ fn event(state: &AppState, artist: &Artist, show: &ShowRow) -> Event {
             location.push(part.clone());
         }
     }
+    location.join(", ")
+}
+
+fn event(state: &AppState, artist: &Artist, show: &ShowRow) -> Event {
+    let url = state.urls.show(&artist.username, show.id).to_string();
+    let status = ShowStatus::parse(&show.status).unwrap_or(ShowStatus::Scheduled);
+    let title = title_of(artist, show);
     let mut description = url.clone();
     if let Some(tickets) = &show.ticket_url {
         description.push_str(&format!("\nTickets: {tickets}"));
     }
-    let end = show
-        .ends_at
-        .unwrap_or(show.starts_at + chrono::Duration::hours(3));
+    let end = end_of(show);
     let mut e = Event::new();
     e.uid(&url)
         .summary(&title)
         .description(&description)
-        .location(&location.join(", "))
+        .location(&location_of(show))
         .url(&url)
         .starts(show.starts_at.and_utc())
         .ends(end.and_utc())
@@ -117,4 +153,34 @@ pub async fn instance_calendar(State(state): State<AppState>) -> Result<Response
         }
     }
     Ok(respond(calendar))
+}
+
+/// `GET /users/{username}/shows/{id}/calendar.ics`: one show, for "add to calendar".
+pub async fn show_calendar(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let artist = db::artists::by_username(&state.db, &username)
+        .await?
+        .ok_or_else(|| AppError::not_found("artist"))?;
+    let show = db::shows::by_id(&state.db, id)
+        .await?
+        .filter(|s| s.artist_id == artist.id)
+        .ok_or_else(|| AppError::not_found("show"))?;
+    if show.deleted_at.is_some() {
+        return Err(AppError::Gone("show was deleted".to_owned()));
+    }
+    let mut calendar = Calendar::new();
+    calendar.push(event(&state, &artist, &show));
+    let mut response = respond(calendar);
+    // A download with a sensible name, which phones hand to the calendar app.
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!(
+            "attachment; filename=\"{}-{id}.ics\"",
+            artist.username
+        ))
+        .unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    Ok(response)
 }

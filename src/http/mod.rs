@@ -15,6 +15,7 @@ pub mod negotiation;
 pub mod oembed;
 pub mod pages;
 pub mod passes;
+pub mod tour;
 pub mod wellknown;
 
 use axum::{
@@ -71,7 +72,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/feed.atom", get(feeds::instance_feed))
         .route("/shows.ics", get(calendar::instance_calendar))
+        .route(
+            "/users/{username}/shows/{id}/calendar.ics",
+            get(calendar::show_calendar),
+        )
         .route("/{handle}/shows.ics", get(calendar::artist_calendar))
+        .route("/{handle}/shows", get(tour::tour))
+        .route("/{handle}/alerts", post(tour::request_alerts))
         .route("/{handle}/feed.atom", get(feeds::artist_feed))
         .route("/{handle}/follow", get(pages::remote_follow))
         .route("/api/oembed", get(oembed::oembed))

@@ -49,6 +49,7 @@ struct ProfilePage {
     releases: Vec<ReleaseCard>,
     passers_month: Vec<Passer>,
     passers_all: Vec<Passer>,
+    tour_url: String,
 }
 
 struct ReleaseCard {
@@ -392,14 +393,14 @@ fn track_views(state: &AppState, tracks: &[TrackRow], media: &MediaSet) -> Vec<T
 #[template(path = "gone.html")]
 struct GonePage;
 
-fn render(template: &impl Template) -> Result<Response, AppError> {
+pub(super) fn render(template: &impl Template) -> Result<Response, AppError> {
     let html = template
         .render()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
     Ok(Html(html).into_response())
 }
 
-fn handle(state: &AppState, artist: &Artist) -> String {
+pub(super) fn handle(state: &AppState, artist: &Artist) -> String {
     format!("{}@{}", artist.username, state.config.domain)
 }
 
@@ -456,6 +457,7 @@ pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppE
         profile_url: state.urls.profile(&artist.username).to_string(),
         feed_url: state.urls.artist_feed(&artist.username).to_string(),
         follow_url: state.urls.remote_follow(&artist.username).to_string(),
+        tour_url: state.urls.tour(&artist.username).to_string(),
         followers,
         post_count,
         posts,
@@ -577,12 +579,16 @@ struct ShowPage {
     profile_url: String,
     show_url: String,
     json_ld: String,
+    tour_url: String,
+    ics_url: String,
+    google_url: String,
 }
 
 /// A show's public page, from its `Event` (the same words fans read on Mastodon).
 pub fn show(
     state: &AppState,
     artist: &Artist,
+    show: &crate::db::shows::ShowRow,
     event: &serde_json::Value,
 ) -> Result<Response, AppError> {
     let text = |k: &str| event[k].as_str().unwrap_or_default().to_owned();
@@ -617,5 +623,17 @@ pub fn show(
         profile_url: state.urls.profile(&artist.username).to_string(),
         show_url: text("id"),
         json_ld,
+        tour_url: state.urls.tour(&artist.username).to_string(),
+        ics_url: state
+            .urls
+            .show_calendar(&artist.username, show.id)
+            .to_string(),
+        google_url: super::calendar::google_calendar_link(
+            &super::calendar::title_of(artist, show),
+            show.starts_at.and_utc(),
+            super::calendar::end_of(show).and_utc(),
+            &super::calendar::location_of(show),
+            &text("id"),
+        ),
     })
 }

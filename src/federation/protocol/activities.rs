@@ -97,6 +97,19 @@ pub struct Outbound<T: Serialize> {
     pub object: T,
 }
 
+/// `Add`/`Remove` of an object (by id) to one of the actor's collections, e.g. `featured`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionChange {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: String,
+    pub actor: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub object: String,
+    pub target: String,
+}
+
 /// An activity about one object: `Announce`, `Like`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ObjectActivity {

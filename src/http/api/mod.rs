@@ -56,6 +56,8 @@ use crate::AppState;
         shows::get_show,
         shows::update_show,
         shows::delete_show,
+        shows::pin_show,
+        shows::unpin_show,
         shows::alert_counts,
     ),
     components(schemas(super::error::ErrorBody)),
@@ -129,6 +131,8 @@ pub fn router() -> Router<AppState> {
             post(shows::create_show).get(shows::list_shows),
         )
         .route("/api/v1/alerts", get(shows::alert_counts))
+        .route("/api/v1/shows/{id}/pin", post(shows::pin_show))
+        .route("/api/v1/shows/{id}/unpin", post(shows::unpin_show))
         .route(
             "/api/v1/shows/{id}",
             get(shows::get_show)

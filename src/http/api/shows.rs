@@ -85,6 +85,8 @@ pub struct ShowView {
     poster_media_id: Option<String>,
     status: String,
     description: String,
+    /// Pinned to the profile (the actor's `featured` collection).
+    pinned: bool,
     updated_at: DateTime<Utc>,
 }
 
@@ -142,6 +144,7 @@ fn view(state: &AppState, artist: &Artist, show: ShowRow) -> ShowView {
         poster_media_id: show.poster_media_id,
         status: show.status,
         description: show.description_source,
+        pinned: show.pinned_at.is_some(),
         updated_at: show.updated_at.and_utc(),
     }
 }
@@ -243,6 +246,47 @@ pub async fn delete_show(
 ) -> Result<StatusCode, AppError> {
     domain::shows::delete(&state.db, state.publisher.as_ref(), &artist, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pin a show to the profile; followers' servers get an `Add` to `featured` (at most five).
+#[utoipa::path(
+    post, path = "/api/v1/shows/{id}/pin", tag = "shows",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Show id")),
+    responses(
+        (status = 200, description = "Pinned", body = ShowView),
+        (status = 404, description = "No such show", body = ErrorBody),
+        (status = 409, description = "Five shows are pinned already", body = ErrorBody),
+    )
+)]
+pub async fn pin_show(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+    Path(id): Path<i64>,
+) -> Result<Json<ShowView>, AppError> {
+    let show =
+        domain::shows::set_pinned(&state.db, state.publisher.as_ref(), &artist, id, true).await?;
+    Ok(Json(view(&state, &artist, show)))
+}
+
+/// Unpin a show; followers' servers get a `Remove` from `featured`.
+#[utoipa::path(
+    post, path = "/api/v1/shows/{id}/unpin", tag = "shows",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Show id")),
+    responses(
+        (status = 200, description = "Unpinned", body = ShowView),
+        (status = 404, description = "No such show", body = ErrorBody),
+    )
+)]
+pub async fn unpin_show(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+    Path(id): Path<i64>,
+) -> Result<Json<ShowView>, AppError> {
+    let show =
+        domain::shows::set_pinned(&state.db, state.publisher.as_ref(), &artist, id, false).await?;
+    Ok(Json(view(&state, &artist, show)))
 }
 
 /// How many fans want alerts near a place: counts only, never who.
