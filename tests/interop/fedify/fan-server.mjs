@@ -10,6 +10,7 @@ import http from "node:http";
 import process from "node:process";
 import {
   Accept,
+  Add,
   Announce,
   Create,
   createFederation,
@@ -24,6 +25,7 @@ import {
   Note,
   Person,
   Reject,
+  Remove,
   Undo,
   Update,
   verifyRequest,
@@ -146,6 +148,8 @@ export async function startFanServer({
     .on(Delete, remember("Delete"))
     .on(Announce, remember("Announce"))
     .on(Like, remember("Like"))
+    .on(Add, remember("Add"))
+    .on(Remove, remember("Remove"))
     .on(Follow, async (ctx, follow) => {
       await remember("Follow")(ctx, follow);
       if (follow.actorId) store.followers.add(follow.actorId.href);

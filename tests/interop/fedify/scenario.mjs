@@ -2,7 +2,8 @@
 // Roadie federates, interacts with a post (Like, Announce, reply; then Undo{Like}, an edit and
 // a deletion of the reply, each checked in Roadie's API counts and HTML pages), receives a
 // release (cover and audio preview uploaded, then published, boosted and replied to, edited and
-// deleted through the API) and unfollows. Every step is
+// deleted through the API), a show (Event: published, dereferenced, pinned, cancelled, deleted)
+// and unfollows. Every step is
 // a named check printed as "ok - name" or "not ok - name: reason" (TAP-like; run.sh counts them).
 //
 // Environment (all set by ../run.sh):
@@ -25,6 +26,7 @@ import {
   Create,
   Delete,
   Document,
+  Event,
   Follow,
   Hashtag,
   Image,
@@ -33,6 +35,7 @@ import {
   lookupWebFinger,
   Mention,
   Note,
+  Place,
   PUBLIC_COLLECTION,
   OrderedCollection,
   Tombstone,
@@ -921,6 +924,116 @@ await check("r. release DELETE via the API reaches the fan as Delete of that id"
   assert(req.verifiedKeyId === `${actorUrl}#main-key`, `signature not verified: ${req.verifyError ?? req.verifiedKeyId}`);
   capture("received-delete-release", req.json);
   return `object type ${req.json?.object?.type ?? "(bare id)"}; to ${req.path} -> ${req.status}`;
+});
+
+// s. A show (Event): published, dereferenced, pinned, cancelled, deleted ------------------------
+let show = null; // ShowView from the API
+let showEvent = null; // the Event as Fedify parsed it from the Create
+const showVenue = `Loopback Hall ${runTag}`;
+const showBody = (status) => ({
+  starts_at: "2036-06-06T20:00:00",
+  doors_at: "2036-06-06T19:00:00",
+  timezone: "Europe/Berlin",
+  venue_name: showVenue,
+  street_address: "Oranienstraße 190",
+  postal_code: "10999",
+  city: "Berlin",
+  country: "DE",
+  ticket_url: "https://tickets.example/loopback",
+  price_note: "€18",
+  support_acts: ["The Openers"],
+  description: `Run ${runTag}.`,
+  status,
+});
+
+await check("s. show published via the API reaches the fan as Create{Event} with time, place and tickets", async () => {
+  const r = await api("POST", "/api/v1/shows", showBody("scheduled"));
+  assert(r.status === 201, `POST /api/v1/shows answered ${r.status}: ${r.text}`);
+  show = r.json;
+  const got = await waitFor("Create{Event} of the show", () =>
+    fan.store.received.find((x) => x.kind === "Create" && x.objectId === show.url),
+  );
+  showEvent = await got.activity.getObject();
+  assert(showEvent instanceof Event, `object is ${showEvent?.constructor?.name}`);
+  assert(showEvent.id?.href === show.url, `event id ${showEvent.id?.href} != ${show.url}`);
+  assert(showEvent.attributionId?.href === actorUrl, `attributedTo ${showEvent.attributionId?.href}`);
+  // 20:00 in Berlin in June (CEST, UTC+2) is 18:00 UTC.
+  assert(showEvent.startTime?.toString() === "2036-06-06T18:00:00Z", `startTime ${showEvent.startTime}`);
+  const place = await showEvent.getLocation();
+  assert(place instanceof Place, `location is ${place?.constructor?.name ?? place}`);
+  assert(String(place.name) === showVenue, `place name ${place.name}`);
+  assert(Math.abs((place.latitude ?? 0) - 52.52) < 0.2 && Math.abs((place.longitude ?? 0) - 13.4) < 0.2,
+    `coordinates ${place.latitude},${place.longitude} (from the gazetteer) are not Berlin's`);
+  // Mastodon shows only name + summary: the summary alone must say when, where and tickets.
+  const summary = String(showEvent.summary ?? "");
+  for (const needle of [showVenue, "Berlin", "20:00", "https://tickets.example/loopback"]) {
+    assert(summary.includes(needle), `summary lacks ${needle}: ${JSON.stringify(summary)}`);
+  }
+  const req = inboxRequestFor(got.id);
+  assert(req.verifiedKeyId === `${actorUrl}#main-key`, `signature not verified: ${req.verifyError ?? req.verifiedKeyId}`);
+  capture("received-create-event", req.json);
+  return `${showEvent.name}; starts ${showEvent.startTime}; ${place.latitude},${place.longitude}`;
+});
+
+await check("s. Fedify dereferences the show URL and gets the same Event", async () => {
+  assert(show && showEvent, "no show");
+  const fetched = await ctx.lookupObject(show.url);
+  assert(fetched instanceof Event, `GET ${show.url} parsed as ${fetched?.constructor?.name ?? fetched}`);
+  const opts = { contextLoader: ctx.contextLoader, format: "expand" };
+  const a = canonical(await showEvent.toJsonLd(opts));
+  const b = canonical(await fetched.toJsonLd(opts));
+  assert(a === b, "delivered and fetched Events differ");
+  return `${a.length} characters of expanded JSON-LD alike`;
+});
+
+await check("s. pinning the show reaches the fan as Add to featured, and Fedify reads featured", async () => {
+  assert(show && band, "no show");
+  const r = await api("POST", `/api/v1/shows/${show.id}/pin`);
+  assert(r.status === 200 && r.json?.pinned === true, `pin answered ${r.status}: ${r.text}`);
+  const got = await waitFor("Add of the show", () =>
+    fan.store.received.find((x) => x.kind === "Add" && x.objectId === show.url),
+  );
+  const target = got.activity.targetId?.href;
+  assert(target === band.featuredId?.href, `Add target ${target} is not the actor's featured ${band.featuredId?.href}`);
+  const featured = await ctx.lookupObject(target);
+  assert(featured instanceof OrderedCollection, `featured parsed as ${featured?.constructor?.name}`);
+  const ids = featured.itemIds.map((u) => u.href);
+  assert(ids.includes(show.url), `featured items ${JSON.stringify(ids)}`);
+  capture("received-add-featured", inboxRequestFor(got.id)?.json);
+  return `featured: ${JSON.stringify(ids)}`;
+});
+
+await check("s. cancelling the show reaches the fan as Update{Event} whose summary says so", async () => {
+  assert(show && showEvent, "no show");
+  const r = await api("PUT", `/api/v1/shows/${show.id}`, showBody("cancelled"));
+  assert(r.status === 200, `PUT answered ${r.status}: ${r.text}`);
+  const got = await waitFor("Update{Event} of the show", () =>
+    fan.store.received.find((x) => x.kind === "Update" && x.objectId === show.url),
+  );
+  const event = await got.activity.getObject();
+  assert(event instanceof Event, `object is ${event?.constructor?.name}`);
+  const summary = String(event.summary ?? "");
+  assert(/cancel/i.test(summary), `summary does not say cancelled: ${JSON.stringify(summary)}`);
+  assert(event.updated && Temporal.Instant.compare(event.updated, event.published) > 0, `updated ${event.updated} not after published ${event.published}`);
+  const raw = inboxRequestFor(got.id)?.json?.object;
+  assert(raw?.eventStatus === "EventCancelled", `eventStatus ${raw?.eventStatus}`);
+  capture("received-update-event", inboxRequestFor(got.id)?.json);
+  return JSON.stringify(summary.slice(0, 80));
+});
+
+await check("s. show DELETE via the API reaches the fan as Delete (and Remove from featured is not needed)", async () => {
+  assert(show, "no show");
+  const r = await api("DELETE", `/api/v1/shows/${show.id}`);
+  assert(r.status === 204, `DELETE answered ${r.status}: ${r.text}`);
+  const got = await waitFor("Delete of the show", () =>
+    fan.store.received.find((x) => x.kind === "Delete" && x.objectId === show.url),
+  );
+  const req = inboxRequestFor(got.id);
+  assert(req.verifiedKeyId === `${actorUrl}#main-key`, `signature not verified: ${req.verifyError ?? req.verifiedKeyId}`);
+  const featured = await ctx.lookupObject(band.featuredId);
+  const ids = (featured?.itemIds ?? []).map((u) => u.href);
+  assert(!ids.includes(show.url), `the deleted show is still featured: ${JSON.stringify(ids)}`);
+  return `Delete to ${req.path} -> ${req.status}`;
 });
 
 // h. Undo{Follow} ------------------------------------------------------------------------------
