@@ -13,9 +13,44 @@ async fn signed_gets_are_verified(backend: Backend) {
     app.artist_with_token("band").await;
     let actor_url = app.url("/users/band");
 
-    // Unsigned: refused for ActivityPub, but discovery, the instance actor and pages stay open.
-    let (status, _, body) = app.get_ap(&actor_url).await;
-    assert_eq!(status, 401, "{body}");
+    // Unsigned: refused for ActivityPub documents, but discovery, the instance actor and pages
+    // stay open, and the artist's actor is served with its technical fields only (Mastodon's
+    // secure mode), so servers that fetch keys unsigned can still verify deliveries.
+    for document in [
+        "/users/band/outbox",
+        "/users/band/followers",
+        "/users/band/collections/featured",
+    ] {
+        let (status, _, body) = app.get_ap(&app.url(document)).await;
+        assert_eq!(status, 401, "{document}: {body}");
+    }
+    for url in [actor_url.clone(), app.url("/@band")] {
+        let (status, _, limited) = app.get_ap(&url).await;
+        assert_eq!(status, 200, "{limited}");
+        assert_eq!(limited["id"], actor_url.as_str());
+        assert_eq!(limited["type"], "Person");
+        assert!(limited["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .contains("PUBLIC KEY"));
+        assert!(limited["inbox"].is_string() && limited["endpoints"]["sharedInbox"].is_string());
+        for hidden in [
+            "name",
+            "summary",
+            "followers",
+            "icon",
+            "attachment",
+            "upcomingEvents",
+        ] {
+            assert!(limited.get(hidden).is_none(), "{hidden} in {limited}");
+        }
+    }
+    // A bad signature on the actor is still refused.
+    let stranger = Peer::start(&["eve"], true).await;
+    let res = stranger
+        .get_signed_for("eve", &actor_url, &app.url("/users/band/followers"))
+        .await;
+    assert_eq!(res.status(), 401);
     let page = app
         .http
         .get(&actor_url)
@@ -42,6 +77,10 @@ async fn signed_gets_are_verified(backend: Backend) {
     assert_eq!(res.status(), 200);
     let actor: serde_json::Value = res.json().await.unwrap();
     assert_eq!(actor["type"], "Person");
+    assert_eq!(
+        actor["name"], "band (band)",
+        "signed fetches get the whole actor"
+    );
 
     // GoToSocial style: `/main-key`, labelled hs2019.
     let gts = Peer::start(&["bob"], true).await;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
+    authorized_fetch,
     error::AppError,
     negotiation::{activity_json, wants_activitypub},
     pages, passes,
@@ -37,17 +38,38 @@ pub async fn actor(
     State(state): State<AppState>,
     Path(username): Path<String>,
     headers: HeaderMap,
+    unsigned: Option<axum::Extension<authorized_fetch::UnsignedActorFetch>>,
 ) -> Result<Response, AppError> {
     let username = username.strip_prefix('@').unwrap_or(&username);
     let artist = artist(&state, username).await?;
     if wants_activitypub(&headers) {
-        Ok(activity_json(
-            StatusCode::OK,
-            objects::artist_actor(&artist, &state.urls),
-        ))
+        let actor = objects::artist_actor(&artist, &state.urls);
+        if unsigned.is_some() {
+            return Ok(activity_json(StatusCode::OK, limited_actor(&actor)));
+        }
+        Ok(activity_json(StatusCode::OK, actor))
     } else {
         pages::profile(&state, &artist).await
     }
+}
+
+/// The fields of an actor that an unsigned request gets under authorized fetch (Mastodon's
+/// secure mode serves the same ones): enough to verify signatures and deliver, nothing more.
+fn limited_actor(actor: &impl serde::Serialize) -> Value {
+    const KEPT: [&str; 7] = [
+        "id",
+        "type",
+        "preferredUsername",
+        "inbox",
+        "outbox",
+        "publicKey",
+        "endpoints",
+    ];
+    let mut value = serde_json::to_value(actor).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.retain(|k, _| KEPT.contains(&k.as_str()));
+    }
+    value
 }
 
 /// `GET /actor`: the instance actor.

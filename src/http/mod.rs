@@ -100,10 +100,17 @@ async fn profile_shortcut(
     state: axum::extract::State<AppState>,
     axum::extract::Path(handle): axum::extract::Path<String>,
     headers: axum::http::HeaderMap,
+    unsigned: Option<axum::Extension<authorized_fetch::UnsignedActorFetch>>,
 ) -> Result<axum::response::Response, error::AppError> {
     match handle.strip_prefix('@') {
         Some(username) => {
-            activitypub::actor(state, axum::extract::Path(username.to_owned()), headers).await
+            activitypub::actor(
+                state,
+                axum::extract::Path(username.to_owned()),
+                headers,
+                unsigned,
+            )
+            .await
         }
         None => Err(error::AppError::not_found("page")),
     }

@@ -182,6 +182,13 @@ async function api(method, pathname, body) {
   return { status: response.status, json, text };
 }
 async function followersTotal() {
+  if (AUTHORIZED) {
+    try {
+      return { status: 200, total: (await authLoader(`${actorUrl}/followers`)).document.totalItems };
+    } catch (e) {
+      return { status: String(e?.message ?? e).slice(0, 80) };
+    }
+  }
   const response = await realFetch(`${actorUrl}/followers`, {
     headers: { Accept: "application/activity+json" },
     signal: AbortSignal.timeout(5000),
@@ -219,6 +226,18 @@ const ED25519 = process.env.FAN_ED25519 === "1";
 const fan = await startFanServer({ port: FAN_PORT, ed25519: ED25519, log: (line) => console.log(line) });
 const ctx = fan.context();
 const me = { identifier: FAN };
+// With ROADIE_AUTHORIZED_FETCH=true Roadie serves documents only to signed GETs: the fan then
+// fetches with its own key, as Mastodon does.
+const AUTHORIZED = process.env.ROADIE_AUTHORIZED_FETCH === "true";
+const authLoader = await ctx.getDocumentLoader(me);
+const lookup = (url) => ctx.lookupObject(url, AUTHORIZED ? { documentLoader: authLoader } : {});
+/** An ActivityPub document from Roadie as JSON, fresh (no cache); signed under authorized fetch. */
+async function rawJson(url) {
+  if (AUTHORIZED) return (await authLoader(String(url))).document;
+  const response = await realFetch(url, { headers: { Accept: "application/activity+json" }, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
+  return await response.json();
+}
+console.log(`# authorized fetch: ${AUTHORIZED ? "on (the fan signs its GETs)" : "off"}`);
 const fanActor = ctx.getActorUri(FAN);
 console.log(`# fan: ${fanActor.href} (keys: RSA${ED25519 ? " + Ed25519" : ""})   roadie: ${actorUrl}`);
 const newId = (kind) => new URL(`/activities/${kind}/${randomUUID()}`, fan.origin);
@@ -263,8 +282,8 @@ await check(`a. WebFinger acct:${handle} through Fedify's lookupWebFinger`, asyn
 
 await check(`a. Fedify lookupObject("@${handle}") yields the Person`, async () => {
   // The handle goes through WebFinger (with the rewrite above if needed), then the actor URL.
-  const byHandle = await ctx.lookupObject(`@${handle}`);
-  const byUrl = await ctx.lookupObject(actorUrl);
+  const byHandle = await lookup(`@${handle}`);
+  const byUrl = await lookup(actorUrl);
   band = byHandle ?? byUrl;
   assert(byUrl != null, "lookupObject(actor URL) returned null");
   assert(byHandle != null, "lookupObject(handle) returned null (actor by URL worked)");
@@ -276,7 +295,7 @@ await check(`a. Fedify lookupObject("@${handle}") yields the Person`, async () =
   const key = await band.getPublicKey();
   assert(key?.publicKey?.algorithm?.name === "RSASSA-PKCS1-v1_5", "publicKey is not a usable RSA key");
   assert(key.ownerId?.href === actorUrl, `publicKey owner is ${key.ownerId?.href}`);
-  const raw = await (await realFetch(actorUrl, { headers: { Accept: "application/activity+json" }, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) })).json();
+  const raw = await rawJson(actorUrl);
   capture("received-actor", raw);
   return `name "${band.name}", key ${key.id?.href}`;
 });
@@ -348,14 +367,14 @@ await check("d. post via Roadie's API reaches the fan as Create{Note}", async ()
 
 await check("d. Fedify dereferences the post URL, traverses the outbox and reads NodeInfo", async () => {
   assert(post, "no post");
-  const note = await ctx.lookupObject(post.url);
+  const note = await lookup(post.url);
   assert(note instanceof Note, `GET ${post.url} parsed as ${note?.constructor?.name ?? note}`);
   assert(String(note.content ?? "").includes(postText), "dereferenced note lacks the text");
-  capture("received-note", await (await realFetch(post.url, { headers: { Accept: "application/activity+json" }, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) })).json());
-  const outbox = await ctx.lookupObject(`${actorUrl}/outbox`);
+  capture("received-note", await rawJson(post.url));
+  const outbox = await lookup(`${actorUrl}/outbox`);
   assert(outbox instanceof OrderedCollection, `outbox parsed as ${outbox?.constructor?.name ?? outbox}`);
   const items = [];
-  for await (const item of traverseCollection(outbox, { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader })) {
+  for await (const item of traverseCollection(outbox, { documentLoader: AUTHORIZED ? authLoader : ctx.documentLoader, contextLoader: ctx.contextLoader })) {
     items.push(item);
     if (items.length > 50) break;
   }
@@ -838,9 +857,9 @@ await check("r. the release Note has the Hashtag tag, and content with the title
 
 await check("r. Fedify dereferences the release URL and gets the same Note", async () => {
   assert(release && releaseNote, "no release Note");
-  const fetched = await ctx.lookupObject(release.url);
+  const fetched = await lookup(release.url);
   assert(fetched instanceof Note, `GET ${release.url} parsed as ${fetched?.constructor?.name ?? fetched}`);
-  const raw = await (await realFetch(release.url, { headers: { Accept: "application/activity+json" }, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) })).json();
+  const raw = await rawJson(release.url);
   capture("received-release-note", raw);
   // What Fedify understood of each (expanded from its parsed properties, not its cached input).
   const opts = { contextLoader: ctx.contextLoader, format: "expand" };
@@ -977,7 +996,7 @@ await check("s. show published via the API reaches the fan as Create{Event} with
 
 await check("s. Fedify dereferences the show URL and gets the same Event", async () => {
   assert(show && showEvent, "no show");
-  const fetched = await ctx.lookupObject(show.url);
+  const fetched = await lookup(show.url);
   assert(fetched instanceof Event, `GET ${show.url} parsed as ${fetched?.constructor?.name ?? fetched}`);
   const opts = { contextLoader: ctx.contextLoader, format: "expand" };
   const a = canonical(await showEvent.toJsonLd(opts));
@@ -995,7 +1014,7 @@ await check("s. pinning the show reaches the fan as Add to featured, and Fedify 
   );
   const target = got.activity.targetId?.href;
   assert(target === band.featuredId?.href, `Add target ${target} is not the actor's featured ${band.featuredId?.href}`);
-  const featured = await ctx.lookupObject(target);
+  const featured = await lookup(target);
   assert(featured instanceof OrderedCollection, `featured parsed as ${featured?.constructor?.name}`);
   const ids = featured.itemIds.map((u) => u.href);
   assert(ids.includes(show.url), `featured items ${JSON.stringify(ids)}`);
@@ -1030,8 +1049,8 @@ await check("s. show DELETE via the API reaches the fan as Delete, and the show 
   );
   const req = inboxRequestFor(got.id);
   assert(req.verifiedKeyId === `${actorUrl}#main-key`, `signature not verified: ${req.verifyError ?? req.verifiedKeyId}`);
-  // Raw GET: Fedify's document loader would answer from its cache of the earlier lookup.
-  const raw = await (await realFetch(band.featuredId.href, { headers: { Accept: "application/activity+json" }, signal: AbortSignal.timeout(STEP_TIMEOUT_MS) })).json();
+  // A fresh GET: Fedify's lookup would answer from its cache of the earlier one.
+  const raw = await rawJson(band.featuredId.href);
   const ids = raw.orderedItems ?? [];
   assert(!ids.includes(show.url), `the deleted show is still featured: ${JSON.stringify(ids)}`);
   return `Delete to ${req.path} -> ${req.status}`;
