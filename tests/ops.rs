@@ -88,7 +88,11 @@ fn read_until(stream: &mut TcpStream, needle: &str) -> String {
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains(needle) {
         let n = stream.read(&mut buf).expect("read from roadie");
-        assert!(n > 0, "connection closed; got {:?}", String::from_utf8_lossy(&seen));
+        assert!(
+            n > 0,
+            "connection closed; got {:?}",
+            String::from_utf8_lossy(&seen)
+        );
         seen.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&seen).into_owned()
@@ -234,7 +238,10 @@ async fn upload_png(base: &str, token: &str) -> Value {
 
 /// `/media/NAME` from a media URL.
 fn path_of(url: &Value) -> String {
-    url::Url::parse(url.as_str().unwrap()).unwrap().path().to_owned()
+    url::Url::parse(url.as_str().unwrap())
+        .unwrap()
+        .path()
+        .to_owned()
 }
 
 async fn get_bytes(url: &str) -> (u16, Vec<u8>) {
@@ -318,7 +325,8 @@ async fn backup_taken_during_writes_restores_to_a_working_instance() {
     assert!(!out.status.success());
     let (pg_url, _guard) = fresh_database(Backend::Postgres).await;
     let mut pg = binary::command(&pg_url, &app.domain, &data_dir);
-    pg.args(["admin", "backup"]).arg(backup_root.path().join("pg"));
+    pg.args(["admin", "backup"])
+        .arg(backup_root.path().join("pg"));
     let out = tokio::task::spawn_blocking(move || binary::run(pg))
         .await
         .unwrap();
@@ -403,13 +411,19 @@ async fn copy_keeps_artists_keys_followers_and_media() {
         actor_after["publicKey"], actor_before["publicKey"],
         "the actor's key is unchanged"
     );
-    assert_eq!(actor_after["publicKey"]["publicKeyPem"], artist.public_key_pem);
+    assert_eq!(
+        actor_after["publicKey"]["publicKeyPem"],
+        artist.public_key_pem
+    );
     let (_, followers) = get_json(&server.url("/users/band/followers")).await;
     assert_eq!(followers["totalItems"], 3);
     let post_path = path_of(&post["url"]);
     let (status, note) = get_json(&server.url(&post_path)).await;
     assert_eq!(status, 200, "{post}");
-    assert!(note["content"].as_str().unwrap().contains("before the move"));
+    assert!(note["content"]
+        .as_str()
+        .unwrap()
+        .contains("before the move"));
     let (status, _) = get_bytes(&server.url(&media_path)).await;
     assert_eq!(status, 200, "media files stay in the data directory");
     // Sequences continue after the copied ids; the token still works.
@@ -436,7 +450,10 @@ async fn copy_keeps_artists_keys_followers_and_media() {
 fn creates_per_object(peer: &Peer) -> HashMap<(String, String), usize> {
     let mut counts = HashMap::new();
     for r in peer.attempts_of_type("Create") {
-        let object = r.body["object"]["id"].as_str().unwrap_or_default().to_owned();
+        let object = r.body["object"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         *counts.entry((r.path.clone(), object)).or_default() += 1;
     }
     counts
@@ -469,21 +486,12 @@ async fn two_servers_and_a_worker_share_one_postgres() {
     let worker = Process::worker(binary::command(&db_url, &app.domain, dirs[1].path()));
 
     // Whichever process a request lands on, it sees what the other did.
-    let (status, post) = post_json(
-        &a.url("/api/v1/posts"),
-        &token,
-        json!({"content": "via a"}),
-    )
-    .await;
+    let (status, post) =
+        post_json(&a.url("/api/v1/posts"), &token, json!({"content": "via a"})).await;
     assert_eq!(status, 201);
     let (status, _) = get_json(&b.url(&path_of(&post["url"]))).await;
     assert_eq!(status, 200);
-    let (status, _) = post_json(
-        &b.url("/api/v1/posts"),
-        &token,
-        json!({"content": "via b"}),
-    )
-    .await;
+    let (status, _) = post_json(&b.url("/api/v1/posts"), &token, json!({"content": "via b"})).await;
     assert_eq!(status, 201);
     let at = chrono::Utc::now() + chrono::Duration::seconds(2);
     let (status, release) = post_json(
@@ -521,6 +529,9 @@ async fn two_servers_and_a_worker_share_one_postgres() {
         .keys()
         .filter(|(_, object)| object.contains("/releases/"))
         .count();
-    assert_eq!(releases, FANS, "the scheduled release went out once per fan");
+    assert_eq!(
+        releases, FANS,
+        "the scheduled release went out once per fan"
+    );
     drop((a, b, worker));
 }

@@ -299,10 +299,16 @@ impl TestApp {
         ));
         match self.db() {
             Db::Pg(pool) => {
-                query.execute(&mut *pool.get().await.unwrap()).await.unwrap();
+                query
+                    .execute(&mut *pool.get().await.unwrap())
+                    .await
+                    .unwrap();
             }
             Db::Sqlite(pool) => {
-                query.execute(&mut *pool.get().await.unwrap()).await.unwrap();
+                query
+                    .execute(&mut *pool.get().await.unwrap())
+                    .await
+                    .unwrap();
             }
         }
     }
