@@ -80,6 +80,8 @@ pub struct Limits {
     pub media_max_image_bytes: u64,
     /// Largest audio upload accepted (`POST /api/v1/media`).
     pub media_max_audio_bytes: u64,
+    /// After SIGTERM, how long requests under way may take before the server closes them.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -102,6 +104,7 @@ impl Default for Limits {
             scheduler_interval: Duration::from_secs(5),
             media_max_image_bytes: 16 * 1024 * 1024,
             media_max_audio_bytes: 50 * 1024 * 1024,
+            shutdown_grace: Duration::from_secs(20),
         }
     }
 }

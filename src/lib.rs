@@ -4,6 +4,7 @@
 //! ActivityPub on behalf of the domain and [`delivery`] sends what it signs. See
 //! `docs/ARCHITECTURE.md` for the map.
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod db;

@@ -27,6 +27,9 @@ enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check that the server on ROADIE_BIND answers /health/live (for container health checks):
+    /// exit status 0 when it does, 1 otherwise.
+    Health,
     /// Administration tasks.
     Admin {
         #[command(subcommand)]
@@ -48,6 +51,15 @@ enum AdminCommand {
     },
     /// Show the delivery queue: pending, due, claimed, delivered, failed, unavailable hosts.
     Queue,
+    /// Write a consistent backup of a running SQLite instance (database and media) into the
+    /// new directory PATH; restore by using it as ROADIE_DATA_DIR. PostgreSQL: use pg_dump.
+    Backup { path: PathBuf },
+    /// Copy this SQLite instance's database into a new, empty PostgreSQL database (run
+    /// `roadie migrate` on it first, or let this command do it); stop the server first.
+    CopyTo {
+        /// postgres://user@host/database
+        database_url: String,
+    },
     /// Remote hosts whose deliveries fail.
     Host {
         #[command(subcommand)]
@@ -80,15 +92,36 @@ enum TokenCommand {
     Create { username: String },
 }
 
+/// Logs go to stderr: human-readable lines by default, one JSON object per line when
+/// `ROADIE_LOG_FORMAT=json` (for log collectors). `RUST_LOG` filters both.
+fn init_logging(format: Option<&str>) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format.unwrap_or("") {
+        "" | "text" => builder.init(),
+        "json" => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+        other => {
+            return Err(format!(
+                "configuration error: ROADIE_LOG_FORMAT must be text or json, not {other:?}"
+            ))
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(e) = init_logging(std::env::var("ROADIE_LOG_FORMAT").ok().as_deref()) {
+        eprintln!("roadie: {e}");
+        return ExitCode::from(2);
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -134,9 +167,36 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Health => health(&config).await,
         Command::Admin { command } => {
             let db = Db::connect(&config.database_url).await?;
             match command {
+                AdminCommand::Backup { path } => {
+                    let report = roadie::admin::backup(&config, &db, &path).await?;
+                    println!(
+                        "backup written: {} and {} media files in {}",
+                        report.database.display(),
+                        report.media_files,
+                        path.join("media").display()
+                    );
+                }
+                AdminCommand::CopyTo { database_url } => {
+                    if !(database_url.starts_with("postgres://")
+                        || database_url.starts_with("postgresql://"))
+                    {
+                        anyhow::bail!("copy-to needs a postgres:// database URL");
+                    }
+                    let target = Db::connect(&database_url).await?;
+                    let copied =
+                        roadie::db::maintenance::copy_sqlite_to_postgres(&db, &target).await?;
+                    for t in &copied {
+                        println!("{:<24} {:>8} rows", t.table, t.rows);
+                    }
+                    println!(
+                        "copied; now set ROADIE_DATABASE_URL to the PostgreSQL URL and keep \
+                         ROADIE_DATA_DIR (media files stay where they are)"
+                    );
+                }
                 AdminCommand::Artist {
                     command: ArtistCommand::Create { username, name },
                 } => {
@@ -197,6 +257,28 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `roadie health`: GET /health/live on this configuration's port, on loopback when the server
+/// listens on every address.
+async fn health(config: &Config) -> anyhow::Result<()> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let response = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()?
+        .get(format!("http://{addr}/health/live"))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "/health/live answered {}",
+        response.status()
+    );
+    println!("ok");
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ pub mod follows;
 pub mod hosts;
 pub mod instance;
 pub mod interactions;
+pub mod maintenance;
 pub mod media;
 pub mod outbox;
 pub mod passes;
@@ -213,3 +214,65 @@ pub fn now() -> chrono::NaiveDateTime {
 // Pulled in for the macro above; keeps `use` lists in table modules short.
 pub(crate) use diesel::prelude::*;
 pub(crate) use diesel_async::RunQueryDsl;
+
+/// What `/health/ready` reports about the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Embedded migrations not yet applied to this database.
+    pub pending: Vec<String>,
+    /// Migrations applied to the database that this binary does not know (a newer binary ran).
+    pub unknown: Vec<String>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct AppliedVersion {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+impl Db {
+    /// Compares the embedded migrations with those recorded in the database. Fails when the
+    /// database cannot be reached, which is what a readiness check wants to know first.
+    pub async fn schema_status(&self) -> DbResult<SchemaStatus> {
+        use diesel::migration::MigrationSource;
+        fn versions<DB: diesel::backend::Backend>(
+            source: &EmbeddedMigrations,
+        ) -> DbResult<Vec<String>> {
+            Ok(MigrationSource::<DB>::migrations(source)
+                .map_err(|e| DbError::Migration(e.to_string()))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect())
+        }
+        let embedded = match self {
+            Db::Pg(_) => versions::<diesel::pg::Pg>(&PG_MIGRATIONS)?,
+            Db::Sqlite(_) => versions::<diesel::sqlite::Sqlite>(&SQLITE_MIGRATIONS)?,
+        };
+        let query = diesel::sql_query("SELECT version FROM __diesel_schema_migrations");
+        let applied: Vec<String> = with_conn!(self, conn => query
+            .load::<AppliedVersion>(conn)
+            .await
+            .map(|rows| rows.into_iter().map(|r| r.version).collect())
+            .or_else(|e| match e {
+                // A database nobody migrated yet has no table at all.
+                diesel::result::Error::DatabaseError(_, ref info)
+                    if info.message().contains("__diesel_schema_migrations") =>
+                {
+                    Ok(Vec::new())
+                }
+                e => Err(e),
+            })?);
+        Ok(SchemaStatus {
+            pending: embedded
+                .iter()
+                .filter(|v| !applied.contains(v))
+                .cloned()
+                .collect(),
+            unknown: applied
+                .iter()
+                .filter(|v| !embedded.contains(v))
+                .cloned()
+                .collect(),
+        })
+    }
+}

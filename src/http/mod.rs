@@ -8,6 +8,7 @@ pub mod authorized_fetch;
 pub mod calendar;
 pub mod error;
 pub mod feeds;
+pub mod health;
 pub mod inbox;
 pub mod media;
 pub mod metrics;
@@ -70,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))
         .route("/metrics", get(metrics::metrics))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
         .route("/feed.atom", get(feeds::instance_feed))
         .route("/shows.ics", get(calendar::instance_calendar))
         .route(
@@ -120,14 +123,33 @@ async fn not_found() -> impl IntoResponse {
     error::AppError::not_found("page")
 }
 
-/// Serves until SIGINT or SIGTERM, then finishes open requests.
+/// Serves until SIGINT or SIGTERM, then stops accepting connections and lets the requests under
+/// way finish, for at most `Limits::shutdown_grace`.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(
+    let grace = state.config.limits.shutdown_grace;
+    let (signalled_tx, mut signalled) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = signalled_tx.send(true);
+    });
+    let deadline = async move {
+        if signalled.wait_for(|s| *s).await.is_err() {
+            // The server ended without a signal: nothing to time out.
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = std::future::IntoFuture::into_future(server) => result,
+        _ = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still open after the shutdown grace period; closing them");
+            Ok(())
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

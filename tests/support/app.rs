@@ -38,7 +38,7 @@ impl Drop for TestApp {
 }
 
 /// Removes the test database when the test ends.
-enum DbGuard {
+pub enum DbGuard {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     /// Handed over to a restarted app.
     Moved,
@@ -77,7 +77,8 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-async fn fresh_database(backend: Backend) -> (String, DbGuard) {
+/// A new, empty database of `backend` and the guard that removes it.
+pub async fn fresh_database(backend: Backend) -> (String, DbGuard) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -287,5 +288,28 @@ impl TestApp {
             .await;
         assert_eq!(status, 200);
         body["totalItems"].as_i64().expect("totalItems")
+    }
+}
+
+impl TestApp {
+    /// Records a migration this binary does not know, as a newer Roadie would have left it.
+    pub async fn pretend_newer_migration(&self, version: &str) {
+        let query = diesel::sql_query(format!(
+            "INSERT INTO __diesel_schema_migrations (version) VALUES ('{version}')"
+        ));
+        match self.db() {
+            Db::Pg(pool) => {
+                query
+                    .execute(&mut *pool.get().await.unwrap())
+                    .await
+                    .unwrap();
+            }
+            Db::Sqlite(pool) => {
+                query
+                    .execute(&mut *pool.get().await.unwrap())
+                    .await
+                    .unwrap();
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Shared test harness.
 
 pub mod app;
+pub mod binary;
 pub mod peer;
 
 pub use app::{Backend, TestApp};
