@@ -134,8 +134,12 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
 /// metrics are not limited here.
 pub fn classify(method: &Method, path: &str, headers: &HeaderMap) -> Option<Bucket> {
     if method == Method::POST {
-        let inbox = path == "/inbox" || (path.starts_with("/users/") && path.ends_with("/inbox"));
-        return inbox.then_some(Bucket::Inbox);
+        if path == "/inbox" || (path.starts_with("/users/") && path.ends_with("/inbox")) {
+            return Some(Bucket::Inbox);
+        }
+        // Public forms (the show-alert request, which sends a direct message) count as pages.
+        let form = !path.starts_with("/api/") && path.ends_with("/alerts");
+        return form.then_some(Bucket::Pages);
     }
     if method != Method::GET && method != Method::HEAD {
         return None;
@@ -273,6 +277,11 @@ mod tests {
             Some(Bucket::Inbox)
         );
         assert_eq!(classify(&Method::POST, "/api/v1/posts", &html), None);
+        assert_eq!(
+            classify(&Method::POST, "/@band/alerts", &html),
+            Some(Bucket::Pages)
+        );
+        assert_eq!(classify(&Method::POST, "/api/v1/alerts", &html), None);
         assert_eq!(
             classify(&Method::GET, "/.well-known/webfinger", &html),
             Some(Bucket::WebFinger)
