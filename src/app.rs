@@ -68,11 +68,7 @@ impl AppState {
             }
         };
         let urls = Urls::new(&config);
-        let http = client::build(
-            &urls.base(),
-            config.limits.request_timeout,
-            config.allow_private_network,
-        );
+        let http = client::build(&urls.base(), &config);
         let delivery = Delivery::new(
             db.clone(),
             urls.clone(),
@@ -102,9 +98,19 @@ impl AppState {
         let federation = FederationConfig::builder()
             .domain(config.domain.clone())
             .app_data(services.clone())
-            .client(reqwest_middleware::ClientWithMiddleware::from(http))
-            // The library's debug mode allows ports and loopback hosts; our own guard decides.
-            .debug(config.allow_private_network)
+            .client(
+                reqwest_middleware::ClientBuilder::new(http)
+                    .with(client::LiteralGuard {
+                        allow_private_network: config.allow_private_network,
+                    })
+                    .build(),
+            )
+            // The library's own address check (off in its debug mode) resolves names a second
+            // time, with the system resolver, before connecting: racy, and blind to tests'
+            // fixed answers. Our guard decides instead: `LiteralGuard` for IP literals, the
+            // resolver at connect time for names. The library still enforces https (below),
+            // one redirect, content types, ids and its 1 MB body limit.
+            .debug(true)
             .allow_http_urls(config.allow_private_network || config.protocol == Protocol::Http)
             .http_fetch_limit(20)
             .request_timeout(config.limits.request_timeout)

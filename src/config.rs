@@ -1,7 +1,12 @@
 //! Typed configuration, read once at start-up from an optional TOML file and the environment
 //! (environment wins) and validated before anything else runs.
 
-use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    time::Duration,
+};
 
 use serde::Deserialize;
 use url::Url;
@@ -40,6 +45,43 @@ pub struct Config {
     pub authorized_fetch: bool,
     /// Limits that tests may shrink; every delay and bound lives here, not in statics.
     pub limits: Limits,
+    /// Who the clients are (trusted proxies) and, in tests, how names resolve.
+    pub network: Network,
+}
+
+/// Network settings beyond the listening address.
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    /// Reverse proxies whose `X-Forwarded-For` is believed when they connect
+    /// (`ROADIE_TRUSTED_PROXIES`). Empty: the client is the socket's peer address.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Fixed DNS answers for tests. No variable or file key sets them.
+    pub dns_overrides: DnsOverrides,
+}
+
+/// Host name → fixed addresses, consulted by the outgoing client's resolver before DNS.
+#[derive(Clone, Debug, Default)]
+pub struct DnsOverrides(HashMap<String, DnsAnswer>);
+
+/// One fixed DNS answer.
+#[derive(Clone, Debug)]
+pub struct DnsAnswer {
+    pub addrs: Vec<IpAddr>,
+    /// Plays a public server: the private-address check is skipped for this name (a test peer
+    /// on loopback standing in for a real host). Names without it are checked like real ones.
+    pub vetted: bool,
+}
+
+impl DnsOverrides {
+    /// Answers `host` (lower case, no trailing dot) with `addrs`.
+    pub fn insert(&mut self, host: &str, addrs: Vec<IpAddr>, vetted: bool) {
+        self.0
+            .insert(host.to_ascii_lowercase(), DnsAnswer { addrs, vetted });
+    }
+
+    pub fn get(&self, host: &str) -> Option<&DnsAnswer> {
+        self.0.get(host)
+    }
 }
 
 /// Bounds on what Roadie accepts and how long it waits.
@@ -82,6 +124,16 @@ pub struct Limits {
     pub media_max_audio_bytes: u64,
     /// After SIGTERM, how long requests under way may take before the server closes them.
     pub shutdown_grace: Duration,
+    /// Addresses (`to` + `cc`) of an inbound note that are looked at; the rest are ignored.
+    pub max_addressees: usize,
+    /// Requests per minute and client IP (IPv6: per /64) to the inboxes; 0 turns it off.
+    pub rate_inbox_per_minute: u32,
+    /// Requests per minute and client IP to `/.well-known/webfinger`; 0 turns it off.
+    pub rate_webfinger_per_minute: u32,
+    /// Requests per minute and client IP for public pages (HTML, feeds, calendars); 0: off.
+    pub rate_pages_per_minute: u32,
+    /// Log-in attempts per minute and client IP (for the log-in still to come); 0: off.
+    pub rate_login_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -105,6 +157,12 @@ impl Default for Limits {
             media_max_image_bytes: 16 * 1024 * 1024,
             media_max_audio_bytes: 50 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(20),
+            max_addressees: 100,
+            // A big server delivers from a few addresses: the inbox limit is only a brake.
+            rate_inbox_per_minute: 6000,
+            rate_webfinger_per_minute: 600,
+            rate_pages_per_minute: 600,
+            rate_login_per_minute: 10,
         }
     }
 }
@@ -126,6 +184,12 @@ struct RawConfig {
     protocol: Option<String>,
     danger_allow_private_network: Option<bool>,
     authorized_fetch: Option<bool>,
+    /// Comma-separated CIDR list.
+    trusted_proxies: Option<String>,
+    rate_limit_inbox: Option<u32>,
+    rate_limit_webfinger: Option<u32>,
+    rate_limit_pages: Option<u32>,
+    rate_limit_login: Option<u32>,
 }
 
 impl Config {
@@ -177,6 +241,23 @@ impl Config {
         }
         if let Some(v) = var("ROADIE_AUTHORIZED_FETCH") {
             raw.authorized_fetch = Some(parse_bool("ROADIE_AUTHORIZED_FETCH", &v)?);
+        }
+        if let Some(v) = var("ROADIE_TRUSTED_PROXIES") {
+            raw.trusted_proxies = Some(v);
+        }
+        for (name, field) in [
+            ("ROADIE_RATE_LIMIT_INBOX", &mut raw.rate_limit_inbox),
+            ("ROADIE_RATE_LIMIT_WEBFINGER", &mut raw.rate_limit_webfinger),
+            ("ROADIE_RATE_LIMIT_PAGES", &mut raw.rate_limit_pages),
+            ("ROADIE_RATE_LIMIT_LOGIN", &mut raw.rate_limit_login),
+        ] {
+            if let Some(v) = var(name) {
+                *field = Some(v.trim().parse().map_err(|_| {
+                    ConfigError(format!(
+                        "{name} must be a number of requests per minute (0 turns it off), not {v:?}"
+                    ))
+                })?);
+            }
         }
         raw.validate()
     }
@@ -238,6 +319,27 @@ impl RawConfig {
             ));
         }
 
+        let trusted_proxies = match &self.trusted_proxies {
+            Some(list) => parse_cidrs(list)?,
+            None => Vec::new(),
+        };
+        let defaults = Limits::default();
+        let limits = Limits {
+            rate_inbox_per_minute: self
+                .rate_limit_inbox
+                .unwrap_or(defaults.rate_inbox_per_minute),
+            rate_webfinger_per_minute: self
+                .rate_limit_webfinger
+                .unwrap_or(defaults.rate_webfinger_per_minute),
+            rate_pages_per_minute: self
+                .rate_limit_pages
+                .unwrap_or(defaults.rate_pages_per_minute),
+            rate_login_per_minute: self
+                .rate_limit_login
+                .unwrap_or(defaults.rate_login_per_minute),
+            ..defaults
+        };
+
         Ok(Config {
             domain,
             bind,
@@ -246,9 +348,30 @@ impl RawConfig {
             protocol,
             allow_private_network: self.danger_allow_private_network.unwrap_or(false),
             authorized_fetch: self.authorized_fetch.unwrap_or(false),
-            limits: Limits::default(),
+            limits,
+            network: Network {
+                trusted_proxies,
+                dns_overrides: DnsOverrides::default(),
+            },
         })
     }
+}
+
+/// `10.0.0.0/8, 2001:db8::/32, 127.0.0.1` (a bare address is a single host).
+fn parse_cidrs(list: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "ROADIE_TRUSTED_PROXIES must be a comma-separated list of addresses or CIDR ranges, not {item:?}"
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Accepts `host` or `host:port`, lower-cased, without scheme or path.
@@ -320,6 +443,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("ROADIE_DANGER"), "{err}");
+        let err = Config::from_sources(None, &env(&[("ROADIE_TRUSTED_PROXIES", "10.0.0.0/8, x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("ROADIE_TRUSTED_PROXIES"), "{err}");
+        let err =
+            Config::from_sources(None, &env(&[("ROADIE_RATE_LIMIT_PAGES", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("ROADIE_RATE_LIMIT_PAGES"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_and_proxies_are_read() {
+        let c = Config::from_sources(
+            None,
+            &env(&[
+                ("ROADIE_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+                ("ROADIE_RATE_LIMIT_INBOX", "0"),
+                ("ROADIE_RATE_LIMIT_WEBFINGER", "30"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.network.trusted_proxies.len(), 2);
+        assert_eq!(c.limits.rate_inbox_per_minute, 0);
+        assert_eq!(c.limits.rate_webfinger_per_minute, 30);
+        assert_eq!(
+            c.limits.rate_pages_per_minute,
+            Limits::default().rate_pages_per_minute
+        );
     }
 
     #[test]

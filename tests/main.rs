@@ -13,6 +13,7 @@ mod delivery;
 mod discovery;
 mod fixtures;
 mod follows;
+mod hostile;
 mod inbox_refusals;
 mod interactions;
 mod media;

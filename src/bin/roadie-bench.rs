@@ -377,6 +377,7 @@ fn bench_config(database_url: &str) -> Config {
         allow_private_network: true,
         authorized_fetch: false,
         limits: Limits::default(),
+        network: Default::default(),
     }
 }
 

@@ -129,17 +129,21 @@ impl Object for RemoteActor {
                     .map(str::to_owned)
             })
             .unwrap_or_default();
+        // Shown as a link on pages: only http(s), never `javascript:` or `data:`.
         let url = match &json.url {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::String(s)) => Url::parse(s)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(String::from),
             _ => None,
         };
         let row = db::remote_actors::upsert(
             &data.db,
             &NewRemoteActor {
                 ap_id: json.id.to_string(),
-                username: truncate(&username, 200),
+                username: truncate(&plain_text(&username), 200),
                 domain,
-                display_name: json.name.as_deref().map(|n| truncate(n, 200)),
+                display_name: json.name.as_deref().map(|n| truncate(&plain_text(n), 200)),
                 inbox: json.inbox.to_string(),
                 // A shared inbox on another host could redirect our deliveries: ignore it.
                 shared_inbox: json
@@ -160,4 +164,73 @@ impl Object for RemoteActor {
 
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
+}
+
+/// A name as shown next to links: without control characters, bidirectional overrides and
+/// isolates (which can flip `moc.elpmaxe` into a convincing host), zero-width characters or
+/// anything shaped like an HTML tag (`<3` stays). Pages escape it again; API clients get it
+/// clean too.
+pub(crate) fn plain_text(s: &str) -> String {
+    without_tags(s)
+        .chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(
+                    c,
+                    '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
+                        | '\u{202A}'..='\u{202E}' // embeddings and overrides
+                        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+                        | '\u{2066}'..='\u{2069}' // isolates
+                        | '\u{061C}' // Arabic letter mark
+                        | '\u{FEFF}' // zero-width no-break space
+                )
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// Drops `<…>` where `<` starts a tag (a letter, `/` or `!` follows) and a `>` closes it.
+fn without_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let starts_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>') {
+            Some(end) if starts_tag => rest = &after[end + 1..],
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text;
+
+    #[test]
+    fn names_lose_direction_and_invisible_characters() {
+        assert_eq!(plain_text("Ann\u{202E}moc.elpmaxe"), "Annmoc.elpmaxe");
+        assert_eq!(
+            plain_text("\u{2067}evil\u{2069}\u{200B}.example\u{FEFF}"),
+            "evil.example"
+        );
+        assert_eq!(
+            plain_text("Zoë 🎸 \u{0645}\u{0631}\u{062D}\u{0628}\u{0627}"),
+            "Zoë 🎸 مرحبا"
+        );
+        assert_eq!(plain_text("a\nb\u{0007}"), "ab");
+        assert_eq!(plain_text("<script>alert(1)</script>Ann"), "alert(1)Ann");
+        assert_eq!(plain_text("Ann <3 <b"), "Ann <3 <b");
+        assert_eq!(plain_text("<img src=x onerror=alert(1)>Bo"), "Bo");
+    }
 }

@@ -11,6 +11,7 @@ pub const SUBSCRIBE_REL: &str = "http://ostatus.org/schema/1.0/subscribe";
 
 #[derive(serde::Deserialize)]
 struct Jrd {
+    subject: Option<String>,
     #[serde(default)]
     links: Vec<JrdLink>,
 }
@@ -63,11 +64,7 @@ async fn lookup(state: &AppState, handle: &str) -> Result<(String, String, Jrd),
     };
     client::check_destination(&lookup, state.config.allow_private_network)
         .map_err(|_| unreachable())?;
-    let http = client::build(
-        &state.urls.base(),
-        state.config.limits.request_timeout,
-        state.config.allow_private_network,
-    );
+    let http = client::build(&state.urls.base(), &state.config);
     let response = http
         .get(lookup)
         .header("accept", "application/jrd+json, application/json")
@@ -82,6 +79,18 @@ async fn lookup(state: &AppState, handle: &str) -> Result<(String, String, Jrd),
         return Err(unreachable());
     }
     let jrd: Jrd = serde_json::from_slice(&bytes).map_err(|_| unreachable())?;
+    // An answer about another account is not the fan's server speaking for the fan.
+    let asked = format!("acct:{user}@{host}");
+    if jrd
+        .subject
+        .as_deref()
+        .is_some_and(|s| !s.eq_ignore_ascii_case(&asked))
+    {
+        tracing::info!(%asked, subject = ?jrd.subject, "WebFinger answered for another account");
+        return Err(format!(
+            "{host} answered for another account than {user}@{host}."
+        ));
+    }
     Ok((user, host, jrd))
 }
 
@@ -101,6 +110,8 @@ pub async fn subscribe_url(state: &AppState, handle: &str, actor: &Url) -> Resul
     let target = Url::parse(&template.replace("{uri}", &encoded))
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
+        // A follow page on another host would make Roadie an open redirect.
+        .filter(|u| authority(u).as_deref() == Some(host.as_str()))
         .ok_or_else(|| format!("{host} gave an unusable follow page."))?;
     Ok(target)
 }

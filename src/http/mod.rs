@@ -16,6 +16,7 @@ pub mod negotiation;
 pub mod oembed;
 pub mod pages;
 pub mod passes;
+pub mod rate_limit;
 pub mod tour;
 pub mod wellknown;
 
@@ -94,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(rate_limit::RateLimits::new(&state.config)),
+            rate_limit::limit,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

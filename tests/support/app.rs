@@ -150,6 +150,7 @@ impl TestApp {
             allow_private_network: true,
             authorized_fetch: false,
             limits: test_limits(),
+            network: Default::default(),
         };
         configure(&mut config);
         let state = AppState::build(config).await.expect("app state");
@@ -159,7 +160,12 @@ impl TestApp {
         });
         let server_state = state.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, roadie::http::router(server_state)).await;
+            let _ = axum::serve(
+                listener,
+                roadie::http::router(server_state)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         TestApp {
             domain: format!("localhost:{}", addr.port()),
@@ -195,7 +201,12 @@ impl TestApp {
         let scheduler = Some(roadie::scheduler::start(state.services.clone()));
         let server_state = state.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, roadie::http::router(server_state)).await;
+            let _ = axum::serve(
+                listener,
+                roadie::http::router(server_state)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await;
         });
         TestApp {
             domain: config.domain.clone(),

@@ -74,6 +74,8 @@ struct PeerState {
     path_key_ids: std::sync::atomic::AtomicBool,
     /// Every answer waits this long (a slow but working server).
     delay: Mutex<Option<std::time::Duration>>,
+    /// Fields that replace those of an actor's document (a hostile profile).
+    overrides: Mutex<HashMap<String, serde_json::Map<String, Value>>>,
     client: reqwest::Client,
 }
 
@@ -123,11 +125,17 @@ impl Default for SignOptions {
 impl Peer {
     /// Starts a peer hosting `actors`; with `shared_inbox` they advertise `/inbox`.
     pub async fn start(actors: &[&str], shared_inbox: bool) -> Peer {
+        Self::start_named("localhost", actors, shared_inbox).await
+    }
+
+    /// Like [`Peer::start`], calling itself `host:PORT` (resolved by the app's fixed DNS
+    /// answers; the peer's own signature checks of what it receives will then fail).
+    pub async fn start_named(host: &str, actors: &[&str], shared_inbox: bool) -> Peer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let domain = format!("localhost:{}", addr.port());
+        let domain = format!("{host}:{}", addr.port());
         let actors = actors
             .iter()
             .enumerate()
@@ -146,6 +154,7 @@ impl Peer {
             received: Mutex::new(Vec::new()),
             script: Mutex::new(Default::default()),
             delay: Mutex::new(None),
+            overrides: Mutex::new(HashMap::new()),
             path_key_ids: std::sync::atomic::AtomicBool::new(false),
             hide_subscribe: std::sync::atomic::AtomicBool::new(false),
             client: reqwest::Client::new(),
@@ -194,6 +203,23 @@ impl Peer {
         self.state
             .hide_subscribe
             .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Replaces fields of `actor`'s document (name, url…) from now on.
+    pub fn set_actor_fields(&self, actor: &str, fields: Value) {
+        let Value::Object(map) = fields else {
+            panic!("actor fields must be an object");
+        };
+        self.state
+            .overrides
+            .lock()
+            .unwrap()
+            .insert(actor.to_owned(), map);
+    }
+
+    /// The port the peer listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
     }
 
     /// The key id of one of this peer's actors.
@@ -462,6 +488,11 @@ async fn actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) ->
     });
     if state.shared_inbox {
         doc["endpoints"] = json!({"sharedInbox": format!("http://{}/inbox", state.domain)});
+    }
+    if let Some(fields) = state.overrides.lock().unwrap().get(&name) {
+        for (k, v) in fields {
+            doc[k] = v.clone();
+        }
     }
     (
         [("content-type", "application/activity+json")],

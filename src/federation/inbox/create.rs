@@ -40,13 +40,23 @@ pub async fn receive(
     let Some((in_reply_to, object)) = note.in_reply_to.clone().zip(target) else {
         // Not a reply to anything of ours: a private message to an artist is a command.
         if !note.is_public() {
-            for address in note.audience() {
+            // Each artist once, and only so many addresses read: a note addressed 10,000 times
+            // costs no more than one addressed a few times.
+            let mut seen = std::collections::BTreeSet::new();
+            for address in note
+                .audience()
+                .into_iter()
+                .take(data.config.limits.max_addressees)
+            {
                 let Some(username) = url::Url::parse(&address)
                     .ok()
                     .and_then(|u| data.urls.username_of(&u))
                 else {
                     continue;
                 };
+                if !seen.insert(username.clone()) {
+                    continue;
+                }
                 if let Some(artist) = db::artists::by_username(&data.db, &username).await? {
                     let command = crate::domain::messages::handle(
                         &data.db,
