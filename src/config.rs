@@ -24,6 +24,16 @@ impl Protocol {
     }
 }
 
+/// Which remote servers Roadie federates with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FederationMode {
+    /// Every server except blocked domains (the default).
+    #[default]
+    Open,
+    /// Only domains on the allowlist (`/api/v1/admin/domain_allows`), and never blocked ones.
+    Allowlist,
+}
+
 /// The validated configuration of one Roadie process.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -38,6 +48,8 @@ pub struct Config {
     /// Serve ActivityPub documents only to signed requests ("authorized fetch", Mastodon's
     /// secure mode). Browsers still get HTML; discovery and the instance actor stay open.
     pub authorized_fetch: bool,
+    /// Open federation, or only with allowed domains (`ROADIE_FEDERATION_MODE`).
+    pub federation_mode: FederationMode,
     /// Limits that tests may shrink; every delay and bound lives here, not in statics.
     pub limits: Limits,
 }
@@ -123,6 +135,7 @@ struct RawConfig {
     protocol: Option<String>,
     danger_allow_private_network: Option<bool>,
     authorized_fetch: Option<bool>,
+    federation_mode: Option<String>,
 }
 
 impl Config {
@@ -174,6 +187,9 @@ impl Config {
         }
         if let Some(v) = var("ROADIE_AUTHORIZED_FETCH") {
             raw.authorized_fetch = Some(parse_bool("ROADIE_AUTHORIZED_FETCH", &v)?);
+        }
+        if let Some(v) = var("ROADIE_FEDERATION_MODE") {
+            raw.federation_mode = Some(v);
         }
         raw.validate()
     }
@@ -235,7 +251,18 @@ impl RawConfig {
             ));
         }
 
+        let federation_mode = match self.federation_mode.as_deref().unwrap_or("open") {
+            "open" => FederationMode::Open,
+            "allowlist" => FederationMode::Allowlist,
+            other => {
+                return Err(ConfigError(format!(
+                    "ROADIE_FEDERATION_MODE must be open or allowlist, not {other:?}"
+                )))
+            }
+        };
+
         Ok(Config {
+            federation_mode,
             domain,
             bind,
             database_url,

@@ -10,6 +10,7 @@ pub mod hosts;
 pub mod instance;
 pub mod interactions;
 pub mod media;
+pub mod moderation;
 pub mod outbox;
 pub mod passes;
 pub mod posts;

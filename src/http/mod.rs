@@ -16,6 +16,7 @@ pub mod oembed;
 pub mod pages;
 pub mod passes;
 pub mod tour;
+pub mod suspension;
 pub mod wellknown;
 
 use axum::{
@@ -90,6 +91,10 @@ pub fn router(state: AppState) -> Router {
         .merge(documents)
         .merge(api::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            suspension::gone_if_suspended,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -74,6 +74,8 @@ struct PeerState {
     path_key_ids: std::sync::atomic::AtomicBool,
     /// Every answer waits this long (a slow but working server).
     delay: Mutex<Option<std::time::Duration>>,
+    /// GETs of actors, keys and WebFinger answered so far (what others fetched from us).
+    fetches: std::sync::atomic::AtomicUsize,
     client: reqwest::Client,
 }
 
@@ -146,6 +148,7 @@ impl Peer {
             received: Mutex::new(Vec::new()),
             script: Mutex::new(Default::default()),
             delay: Mutex::new(None),
+            fetches: std::sync::atomic::AtomicUsize::new(0),
             path_key_ids: std::sync::atomic::AtomicBool::new(false),
             hide_subscribe: std::sync::atomic::AtomicBool::new(false),
             client: reqwest::Client::new(),
@@ -268,6 +271,11 @@ impl Peer {
             .send()
             .await
             .expect("GET from peer")
+    }
+
+    /// How many GETs (actors, keys, WebFinger) this peer has answered.
+    pub fn fetch_count(&self) -> usize {
+        self.state.fetches.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Answers every POST (successfully) only after `delay`.
@@ -446,6 +454,9 @@ fn serve(listener: tokio::net::TcpListener, state: Arc<PeerState>) -> tokio::tas
 }
 
 async fn actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) -> impl IntoResponse {
+    state
+        .fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let Some(actor) = state.actors.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -483,6 +494,9 @@ async fn key_stub(
     State(state): State<Arc<PeerState>>,
     Path(name): Path<String>,
 ) -> impl IntoResponse {
+    state
+        .fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let Some(actor) = state.actors.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -513,6 +527,9 @@ async fn webfinger(
     State(state): State<Arc<PeerState>>,
     axum::extract::Query(q): axum::extract::Query<WebfingerQuery>,
 ) -> axum::response::Response {
+    state
+        .fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = q
         .resource
         .strip_prefix("acct:")

@@ -7,7 +7,7 @@ use super::parse;
 use crate::{
     app::Ctx,
     db,
-    domain::follows,
+    domain::{follows, moderation::HostPolicy},
     federation::{protocol::activities::Follow, remote_actor::RemoteActor, FederationError},
 };
 
@@ -15,6 +15,7 @@ pub async fn receive(
     data: &Data<Ctx>,
     actor: &RemoteActor,
     value: Value,
+    policy: HostPolicy,
 ) -> Result<(), FederationError> {
     let follow: Follow = parse(value)?;
     if follow.actor.0 != actor.id {
@@ -35,6 +36,8 @@ pub async fn receive(
         &artist,
         &actor.row,
         follow.id.as_str(),
+        // A silenced server's fans wait for the artist's approval, as on Mastodon.
+        policy.silenced,
     )
     .await?;
     tracing::info!(artist = %artist.username, follower = %actor.id, ?outcome, "follow request");
