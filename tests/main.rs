@@ -16,6 +16,7 @@ mod follows;
 mod inbox_refusals;
 mod interactions;
 mod media;
+mod moderation;
 mod passes;
 mod posts;
 mod release_pages;
