@@ -92,6 +92,9 @@ pub struct Limits {
     pub media_max_image_bytes: u64,
     /// Largest audio upload accepted (`POST /api/v1/media`).
     pub media_max_audio_bytes: u64,
+    /// A suspended artist's `Delete` is sent this long after their `Update`, so that servers
+    /// receive them in that order.
+    pub suspension_delete_delay: Duration,
 }
 
 impl Default for Limits {
@@ -114,6 +117,7 @@ impl Default for Limits {
             scheduler_interval: Duration::from_secs(5),
             media_max_image_bytes: 16 * 1024 * 1024,
             media_max_audio_bytes: 50 * 1024 * 1024,
+            suspension_delete_delay: Duration::from_secs(30),
         }
     }
 }

@@ -266,6 +266,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         state.publisher.as_ref(),
                         CLI,
                         &username,
+                        config.limits.suspension_delete_delay,
                     )
                     .await?;
                     println!("suspended {username}; followers' servers will get Update and Delete");

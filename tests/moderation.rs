@@ -798,7 +798,10 @@ async fn report_sends_a_flag_from_the_instance_actor(backend: Backend) {
 }
 
 async fn suspended_artist_is_deleted_remotely_and_gone_locally(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    let app = TestApp::spawn_with(backend, |c| {
+        c.limits.suspension_delete_delay = std::time::Duration::from_secs(1)
+    })
+    .await;
     let (_, token) = app.artist_with_token("band").await;
     let admin = admin_token(&app, "mod").await;
     let peer = Peer::start(&["fan"], true).await;
@@ -820,8 +823,9 @@ async fn suspended_artist_is_deleted_remotely_and_gone_locally(backend: Backend)
         .await;
     assert_eq!(status, 200, "{body}");
     app.run_deliveries().await;
-    let sent: Vec<String> = peer
-        .received()
+    let mut received = peer.received();
+    received.sort_by_key(|r| r.at);
+    let sent: Vec<String> = received
         .iter()
         .map(|r| r.body["type"].as_str().unwrap_or_default().to_owned())
         .collect();
@@ -848,6 +852,14 @@ async fn suspended_artist_is_deleted_remotely_and_gone_locally(backend: Backend)
     assert_eq!(res.status(), 410);
     let (status, _) = app.api(Method::GET, &token, "/api/v1/profile", None).await;
     assert_eq!(status, 403, "a suspended artist's token is refused");
+    let res = peer
+        .deliver(
+            "fan",
+            &app.url("/inbox"),
+            &peer.follow("fan", &app.url("/users/band")),
+        )
+        .await;
+    assert_eq!(res.status(), 410, "no new followers while suspended");
 
     let (status, _) = app
         .api(

@@ -7,7 +7,7 @@ use diesel_async::AsyncConnection;
 
 use super::schema::{
     actor_blocks, admin_tokens, artists, audit_log, deliveries, domain_allows, domain_blocks,
-    pass_links, remote_actors, reports,
+    outbox_activities, pass_links, remote_actors, reports,
 };
 use super::{AsChangeset, Insertable, Queryable, Selectable, SelectableHelper};
 use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
@@ -486,12 +486,14 @@ pub async fn artist_suspended_at(db: &Db, artist_id: i64) -> DbResult<Option<Nai
 }
 
 /// Suspends an artist: marks the row and stores the activities built by `announce` (`Update`
-/// then `Delete` of the actor, to followers), in one transaction. Returns false when the artist
-/// was suspended already.
+/// then `Delete` of the actor, to followers), in one transaction; each activity's deliveries
+/// are due `spacing` after the previous one's, so they arrive in order. Returns false when the
+/// artist was suspended already.
 pub async fn suspend_artist(
     db: &Db,
     artist_id: i64,
     announce: Vec<super::outbox::Outgoing>,
+    spacing: chrono::Duration,
     audit: &[Audit],
 ) -> DbResult<bool> {
     let now = super::now();
@@ -502,8 +504,18 @@ pub async fn suspend_artist(
                 .execute(conn)
                 .await?;
             if n == 1 {
-                for outgoing in &announce {
+                for (i, outgoing) in announce.iter().enumerate() {
                     crate::store_outgoing!(conn, artist_id, outgoing)?;
+                    if i > 0 {
+                        let due = now + spacing * i32::try_from(i).unwrap_or(1);
+                        let activity = outbox_activities::table
+                            .filter(outbox_activities::ap_id.eq(&outgoing.ap_id))
+                            .select(outbox_activities::id);
+                        diesel::update(deliveries::table.filter(deliveries::activity_id.eq_any(activity)))
+                            .set(deliveries::next_attempt_at.eq(due))
+                            .execute(conn)
+                            .await?;
+                    }
                 }
                 write_audit!(conn, audit, now);
             }

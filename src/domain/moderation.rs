@@ -685,12 +685,14 @@ pub async fn resolve_report(db: &Db, who: &str, id: i64) -> Result<(), DomainErr
 }
 
 /// Suspends a local artist: `Update` then `Delete` of the actor go to followers' servers (which
-/// then drop the account and its follows); pages and documents answer 410 from now on.
+/// then drop the account and its follows); pages and documents answer 410 from now on. The
+/// `Delete` is due `delete_delay` after the `Update`.
 pub async fn suspend_artist(
     db: &Db,
     publisher: &dyn Publisher,
     who: &str,
     username: &str,
+    delete_delay: std::time::Duration,
 ) -> Result<(), DomainError> {
     let artist = db::artists::by_username(db, username)
         .await?
@@ -705,7 +707,8 @@ pub async fn suspend_artist(
         target: artist.username.clone(),
         detail: String::new(),
     }];
-    if !db::moderation::suspend_artist(db, artist.id, announce, &audit).await? {
+    let spacing = chrono::Duration::from_std(delete_delay).unwrap_or(chrono::Duration::seconds(30));
+    if !db::moderation::suspend_artist(db, artist.id, announce, spacing, &audit).await? {
         return Err(DomainError::Conflict(format!(
             "{username} is suspended already"
         )));

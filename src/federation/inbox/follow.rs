@@ -30,6 +30,9 @@ pub async fn receive(
     let artist = db::artists::by_username(&data.db, &username)
         .await?
         .ok_or(FederationError::NotFound("artist"))?;
+    if crate::domain::moderation::artist_suspended(&data.db, &artist.username).await? {
+        return Err(crate::domain::DomainError::Gone("artist").into());
+    }
     let outcome = follows::request(
         &data.db,
         data.publisher.as_ref(),

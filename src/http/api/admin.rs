@@ -434,7 +434,14 @@ pub async fn account_action(
             "only the suspend action is supported".to_owned(),
         ));
     }
-    moderation::suspend_artist(&state.db, state.publisher.as_ref(), &who, &username).await?;
+    moderation::suspend_artist(
+        &state.db,
+        state.publisher.as_ref(),
+        &who,
+        &username,
+        state.config.limits.suspension_delete_delay,
+    )
+    .await?;
     Ok(Json(json!({})))
 }
 
