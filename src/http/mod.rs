@@ -15,8 +15,8 @@ pub mod negotiation;
 pub mod oembed;
 pub mod pages;
 pub mod passes;
-pub mod tour;
 pub mod suspension;
+pub mod tour;
 pub mod wellknown;
 
 use axum::{
