@@ -75,6 +75,7 @@ impl AppState {
             http.clone(),
             config.limits.clone(),
             config.allow_private_network,
+            config.federation_mode,
         );
         let publisher: Arc<dyn Publisher> =
             Arc::new(FederationPublisher::new(urls.clone(), delivery.clone()));

@@ -29,6 +29,16 @@ impl Protocol {
     }
 }
 
+/// Which remote servers Roadie federates with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FederationMode {
+    /// Every server except blocked domains (the default).
+    #[default]
+    Open,
+    /// Only domains on the allowlist (`/api/v1/admin/domain_allows`), and never blocked ones.
+    Allowlist,
+}
+
 /// The validated configuration of one Roadie process.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -43,6 +53,8 @@ pub struct Config {
     /// Serve ActivityPub documents only to signed requests ("authorized fetch", Mastodon's
     /// secure mode). Browsers still get HTML; discovery and the instance actor stay open.
     pub authorized_fetch: bool,
+    /// Open federation, or only with allowed domains (`ROADIE_FEDERATION_MODE`).
+    pub federation_mode: FederationMode,
     /// Limits that tests may shrink; every delay and bound lives here, not in statics.
     pub limits: Limits,
     /// Who the clients are (trusted proxies) and, in tests, how names resolve.
@@ -134,6 +146,9 @@ pub struct Limits {
     pub rate_pages_per_minute: u32,
     /// Log-in attempts per minute and client IP (for the log-in still to come); 0: off.
     pub rate_login_per_minute: u32,
+    /// A suspended artist's `Delete` is sent this long after their `Update`, so that servers
+    /// receive them in that order.
+    pub suspension_delete_delay: Duration,
 }
 
 impl Default for Limits {
@@ -163,6 +178,7 @@ impl Default for Limits {
             rate_webfinger_per_minute: 600,
             rate_pages_per_minute: 600,
             rate_login_per_minute: 10,
+            suspension_delete_delay: Duration::from_secs(30),
         }
     }
 }
@@ -190,6 +206,7 @@ struct RawConfig {
     rate_limit_webfinger: Option<u32>,
     rate_limit_pages: Option<u32>,
     rate_limit_login: Option<u32>,
+    federation_mode: Option<String>,
 }
 
 impl Config {
@@ -258,6 +275,9 @@ impl Config {
                     ))
                 })?);
             }
+        }
+        if let Some(v) = var("ROADIE_FEDERATION_MODE") {
+            raw.federation_mode = Some(v);
         }
         raw.validate()
     }
@@ -339,8 +359,18 @@ impl RawConfig {
                 .unwrap_or(defaults.rate_login_per_minute),
             ..defaults
         };
+        let federation_mode = match self.federation_mode.as_deref().unwrap_or("open") {
+            "open" => FederationMode::Open,
+            "allowlist" => FederationMode::Allowlist,
+            other => {
+                return Err(ConfigError(format!(
+                    "ROADIE_FEDERATION_MODE must be open or allowlist, not {other:?}"
+                )))
+            }
+        };
 
         Ok(Config {
+            federation_mode,
             domain,
             bind,
             database_url,

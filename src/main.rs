@@ -65,6 +65,79 @@ enum AdminCommand {
         #[command(subcommand)]
         command: HostCommand,
     },
+    /// Domain blocks (Mastodon's severities and CSV format).
+    #[command(name = "domain-block")]
+    DomainBlock {
+        #[command(subcommand)]
+        command: DomainBlockCommand,
+    },
+    /// Allowed domains (used when ROADIE_FEDERATION_MODE=allowlist).
+    #[command(name = "domain-allow")]
+    DomainAllow {
+        #[command(subcommand)]
+        command: DomainAllowCommand,
+    },
+    /// Remote actors blocked instance-wide.
+    #[command(name = "actor-block")]
+    ActorBlock {
+        #[command(subcommand)]
+        command: ActorBlockCommand,
+    },
+    /// Show the audit log of admin actions, newest first.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum DomainBlockCommand {
+    /// Block a domain and all its subdomains.
+    Add {
+        domain: String,
+        /// noop, silence or suspend.
+        #[arg(long, default_value = "silence")]
+        severity: String,
+        #[arg(long)]
+        reject_media: bool,
+        #[arg(long)]
+        reject_reports: bool,
+        #[arg(long)]
+        public_comment: Option<String>,
+        #[arg(long)]
+        private_comment: Option<String>,
+        #[arg(long)]
+        obfuscate: bool,
+    },
+    /// Lift the block of a domain.
+    Remove { domain: String },
+    /// List blocks: domain, severity, flags, public comment.
+    List,
+    /// Import Mastodon's CSV (all rows or none; bad rows are reported by line).
+    Import { file: PathBuf },
+    /// Print every block as Mastodon's CSV.
+    Export,
+}
+
+#[derive(Subcommand)]
+enum DomainAllowCommand {
+    Add { domain: String },
+    Remove { domain: String },
+    List,
+}
+
+#[derive(Subcommand)]
+enum ActorBlockCommand {
+    /// Block an actor by its ActivityPub id; their follows and interactions are removed.
+    Add {
+        actor: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    Remove {
+        actor: String,
+    },
+    List,
 }
 
 #[derive(Subcommand)]
@@ -84,12 +157,27 @@ enum ArtistCommand {
         #[arg(long)]
         name: String,
     },
+    /// Suspend an artist: followers' servers get `Update` then `Delete`, pages answer 410.
+    Suspend { username: String },
+    /// Lift a suspension (followers' servers have dropped the account; fans follow again).
+    Unsuspend { username: String },
 }
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Create an API token for an artist; the token is the last line of the output.
-    Create { username: String },
+    /// Create an API token for an artist, or with --admin one for the admin API; the token is
+    /// the last line of the output.
+    Create {
+        /// The artist the token acts as (not with --admin).
+        #[arg(required_unless_present = "admin", conflicts_with = "admin")]
+        username: Option<String>,
+        /// A token for the admin API (`/api/v1/admin/…`).
+        #[arg(long)]
+        admin: bool,
+        /// Who holds the admin token, as the audit log shows it.
+        #[arg(long, default_value = "admin", requires = "admin")]
+        label: String,
+    },
 }
 
 /// Logs go to stderr: human-readable lines by default, one JSON object per line when
@@ -209,10 +297,60 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     );
                 }
                 AdminCommand::Token {
-                    command: TokenCommand::Create { username },
+                    command:
+                        TokenCommand::Create {
+                            username,
+                            admin,
+                            label,
+                        },
                 } => {
-                    let token = domain::artists::create_token(&db, &username).await?;
+                    let token = match (admin, username) {
+                        (true, _) => {
+                            let token = domain::moderation::create_admin_token(&db, &label).await?;
+                            println!("admin token for {label}:");
+                            token
+                        }
+                        (false, Some(username)) => {
+                            domain::artists::create_token(&db, &username).await?
+                        }
+                        (false, None) => anyhow::bail!("name the artist, or pass --admin"),
+                    };
                     println!("{token}");
+                }
+                AdminCommand::Artist {
+                    command: ArtistCommand::Suspend { username },
+                } => {
+                    let state = AppState::with_db(config.clone(), db.clone()).await?;
+                    domain::moderation::suspend_artist(
+                        &db,
+                        state.publisher.as_ref(),
+                        CLI,
+                        &username,
+                        config.limits.suspension_delete_delay,
+                    )
+                    .await?;
+                    println!("suspended {username}; followers' servers will get Update and Delete");
+                }
+                AdminCommand::Artist {
+                    command: ArtistCommand::Unsuspend { username },
+                } => {
+                    domain::moderation::unsuspend_artist(&db, CLI, &username).await?;
+                    println!("unsuspended {username}");
+                }
+                AdminCommand::DomainBlock { command } => domain_block(&db, command).await?,
+                AdminCommand::DomainAllow { command } => domain_allow(&db, command).await?,
+                AdminCommand::ActorBlock { command } => actor_block(&db, command).await?,
+                AdminCommand::Audit { limit } => {
+                    for e in domain::moderation::audit_log(&db, limit).await? {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            e.created_at.and_utc().to_rfc3339(),
+                            e.actor,
+                            e.action,
+                            e.target,
+                            e.detail
+                        );
+                    }
                 }
                 AdminCommand::Queue => {
                     let s = roadie::db::deliveries::stats(&db, roadie::db::now()).await?;
@@ -278,6 +416,128 @@ async fn health(config: &Config) -> anyhow::Result<()> {
         response.status()
     );
     println!("ok");
+    Ok(())
+}
+
+/// Who acts, in the audit log, for admin commands run from the CLI.
+const CLI: &str = "cli";
+
+async fn domain_block(db: &Db, command: DomainBlockCommand) -> anyhow::Result<()> {
+    use domain::moderation::{self, BlockInput, Severity};
+    match command {
+        DomainBlockCommand::Add {
+            domain,
+            severity,
+            reject_media,
+            reject_reports,
+            public_comment,
+            private_comment,
+            obfuscate,
+        } => {
+            let row = moderation::add_block(
+                db,
+                CLI,
+                BlockInput {
+                    domain,
+                    severity: Severity::parse(&severity)?,
+                    reject_media,
+                    reject_reports,
+                    private_comment,
+                    public_comment,
+                    obfuscate,
+                },
+            )
+            .await?;
+            println!("blocked {} ({})", row.domain, row.severity);
+        }
+        DomainBlockCommand::Remove { domain } => {
+            let domain = moderation::normalize_domain(&domain)?;
+            let row = roadie::db::moderation::block_by_domain(db, &domain)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("{domain} is not blocked"))?;
+            moderation::remove_block(db, CLI, row.id).await?;
+            println!("unblocked {domain}");
+        }
+        DomainBlockCommand::List => {
+            for b in roadie::db::moderation::list_blocks(db).await? {
+                let mut flags = Vec::new();
+                if b.reject_media {
+                    flags.push("reject_media");
+                }
+                if b.reject_reports {
+                    flags.push("reject_reports");
+                }
+                if b.obfuscate {
+                    flags.push("obfuscate");
+                }
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    b.domain,
+                    b.severity,
+                    flags.join(","),
+                    b.public_comment.unwrap_or_default()
+                );
+            }
+        }
+        DomainBlockCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let rows = moderation::import_csv(db, CLI, &text).await?;
+            println!("imported {} domain blocks", rows.len());
+        }
+        DomainBlockCommand::Export => print!("{}", moderation::export_csv(db).await?),
+    }
+    Ok(())
+}
+
+async fn domain_allow(db: &Db, command: DomainAllowCommand) -> anyhow::Result<()> {
+    use domain::moderation;
+    match command {
+        DomainAllowCommand::Add { domain } => {
+            let row = moderation::allow_domain(db, CLI, &domain).await?;
+            println!("allowed {}", row.domain);
+        }
+        DomainAllowCommand::Remove { domain } => {
+            let domain = moderation::normalize_domain(&domain)?;
+            let row = roadie::db::moderation::list_allows(db)
+                .await?
+                .into_iter()
+                .find(|a| a.domain == domain)
+                .ok_or_else(|| anyhow::anyhow!("{domain} is not allowed"))?;
+            moderation::remove_allow(db, CLI, row.id).await?;
+            println!("removed {domain} from the allowlist");
+        }
+        DomainAllowCommand::List => {
+            for a in roadie::db::moderation::list_allows(db).await? {
+                println!("{}", a.domain);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn actor_block(db: &Db, command: ActorBlockCommand) -> anyhow::Result<()> {
+    use domain::moderation;
+    match command {
+        ActorBlockCommand::Add { actor, comment } => {
+            let row = moderation::block_actor(db, CLI, &actor, &comment).await?;
+            println!("blocked {}", row.actor_ap_id);
+        }
+        ActorBlockCommand::Remove { actor } => {
+            let row = roadie::db::moderation::list_actor_blocks(db)
+                .await?
+                .into_iter()
+                .find(|a| a.actor_ap_id == actor.trim())
+                .ok_or_else(|| anyhow::anyhow!("{actor} is not blocked"))?;
+            moderation::unblock_actor(db, CLI, row.id).await?;
+            println!("unblocked {actor}");
+        }
+        ActorBlockCommand::List => {
+            for a in roadie::db::moderation::list_actor_blocks(db).await? {
+                println!("{}\t{}", a.actor_ap_id, a.comment);
+            }
+        }
+    }
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod inbox_refusals;
 mod interactions;
 mod media;
 mod ops;
+mod moderation;
 mod passes;
 mod posts;
 mod release_pages;

@@ -376,6 +376,7 @@ fn bench_config(database_url: &str) -> Config {
         protocol: Protocol::Http,
         allow_private_network: true,
         authorized_fetch: false,
+        federation_mode: Default::default(),
         limits: Limits::default(),
         network: Default::default(),
     }

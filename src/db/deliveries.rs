@@ -59,8 +59,8 @@ pub async fn claim(
         .await?))
 }
 
-/// The signing artist and exact payload of an outgoing activity.
-pub async fn payload(db: &Db, activity_id: i64) -> DbResult<Option<(i64, String)>> {
+/// The signing artist (`None`: the instance actor) and exact payload of an outgoing activity.
+pub async fn payload(db: &Db, activity_id: i64) -> DbResult<Option<(Option<i64>, String)>> {
     with_conn!(db, conn => Ok(outbox_activities::table
         .find(activity_id)
         .select((outbox_activities::artist_id, outbox_activities::payload))

@@ -281,6 +281,18 @@ pub async fn reply_of_artist(
         .optional()?))
 }
 
+/// Any reply not deleted, with its author (for admins).
+pub async fn reply_with_author(db: &Db, id: i64) -> DbResult<Option<(ReplyRow, RemoteActorRow)>> {
+    with_conn!(db, conn => Ok(replies::table
+        .inner_join(remote_actors::table.on(remote_actors::id.eq(replies::remote_actor_id)))
+        .filter(replies::id.eq(id))
+        .filter(replies::deleted_at.is_null())
+        .select((ReplyRow::as_select(), RemoteActorRow::as_select()))
+        .first(conn)
+        .await
+        .optional()?))
+}
+
 /// Hides or shows a reply (the artist's moderation); `remove` deletes it from Roadie.
 pub async fn moderate_reply(db: &Db, id: i64, hidden: bool, remove: bool) -> DbResult<()> {
     with_conn!(db, conn => {

@@ -11,6 +11,7 @@ pub mod instance;
 pub mod interactions;
 pub mod maintenance;
 pub mod media;
+pub mod moderation;
 pub mod outbox;
 pub mod passes;
 pub mod posts;

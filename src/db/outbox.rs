@@ -55,8 +55,8 @@ diesel::define_sql_function! {
     fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Text>, y: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
-/// Stores `$outgoing` (an [`Outgoing`]) of artist `$artist_id` and one pending delivery per
-/// recipient inbox, on connection `$conn`. Evaluates to `Result<usize, diesel::result::Error>`
+/// Stores `$outgoing` (an [`Outgoing`]) of artist `$artist_id` (an `i64`, or `None::<i64>` for
+/// the instance actor, which has no followers) and one pending delivery per recipient inbox, on connection `$conn`. Evaluates to `Result<usize, diesel::result::Error>`
 /// (the number of deliveries queued). A macro because its body must compile for both backends
 /// inside the caller's transaction.
 #[macro_export]
@@ -69,7 +69,7 @@ macro_rules! store_outgoing {
         use $crate::db::outbox::coalesce;
         use $crate::db::schema::{deliveries, follows, outbox_activities, remote_actors};
         let outgoing: &$crate::db::outbox::Outgoing = $outgoing;
-        let artist_id: i64 = $artist_id;
+        let artist_id: Option<i64> = $artist_id.into();
         let now = $crate::db::now();
         async {
             let activity_id: i64 = diesel::insert_into(outbox_activities::table)
@@ -95,7 +95,7 @@ macro_rules! store_outgoing {
                 deliveries::created_at,
             );
             let mut queued = 0;
-            if outgoing.audience.followers {
+            if let (true, Some(artist_id)) = (outgoing.audience.followers, artist_id) {
                 let recipients = follows::table
                     .inner_join(
                         remote_actors::table.on(remote_actors::id.eq(follows::remote_actor_id)),

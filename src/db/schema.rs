@@ -15,6 +15,7 @@ diesel::table! {
         private_key_pem -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        suspended_at -> Nullable<Timestamp>,
     }
 }
 
@@ -91,7 +92,8 @@ diesel::table! {
     outbox_activities (id) {
         id -> BigInt,
         ap_id -> Text,
-        artist_id -> BigInt,
+        /// None for the instance actor's own activities (a `Flag`).
+        artist_id -> Nullable<BigInt>,
         kind -> Text,
         object_ap_id -> Text,
         payload -> Text,
@@ -315,6 +317,73 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    domain_blocks (id) {
+        id -> BigInt,
+        domain -> Text,
+        severity -> Text,
+        reject_media -> Bool,
+        reject_reports -> Bool,
+        private_comment -> Nullable<Text>,
+        public_comment -> Nullable<Text>,
+        obfuscate -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_allows (id) {
+        id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_tokens (id) {
+        id -> BigInt,
+        label -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    actor_blocks (id) {
+        id -> BigInt,
+        actor_ap_id -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        direction -> Text,
+        ap_id -> Text,
+        origin -> Text,
+        target_actor -> Nullable<Text>,
+        object_ids -> Text,
+        comment -> Text,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(alert_subscriptions -> remote_actors (remote_actor_id));
 diesel::joinable!(alert_requests -> remote_actors (remote_actor_id));
 diesel::joinable!(shows -> artists (artist_id));
@@ -355,4 +424,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     alert_subscriptions,
     alert_requests,
     alerts_sent,
+    domain_blocks,
+    domain_allows,
+    admin_tokens,
+    audit_log,
+    actor_blocks,
+    reports,
 );

@@ -26,7 +26,12 @@ use std::{
 use tokio::sync::{watch, Notify, Semaphore};
 use url::Url;
 
-use crate::{config::Limits, db::Db, federation::keys::SigningKey, urls::Urls};
+use crate::{
+    config::{FederationMode, Limits},
+    db::Db,
+    federation::keys::SigningKey,
+    urls::Urls,
+};
 
 pub use metrics::Metrics;
 
@@ -37,8 +42,8 @@ pub struct Signer {
     pub key: Arc<SigningKey>,
 }
 
-/// The signing artist's id and the exact bytes of an activity.
-type ArtistPayload = (i64, Arc<[u8]>);
+/// The signing artist's id (`None`: the instance actor) and the exact bytes of an activity.
+type ArtistPayload = (Option<i64>, Arc<[u8]>);
 
 /// Handle to this process's delivery workers. Cheap to clone.
 #[derive(Clone)]
@@ -52,6 +57,8 @@ struct Inner {
     client: reqwest::Client,
     limits: Limits,
     allow_private_network: bool,
+    /// Which hosts may receive anything (see `domain::moderation`).
+    federation_mode: FederationMode,
     wake: Notify,
     stopping: AtomicBool,
     stopped: Notify,
@@ -64,7 +71,7 @@ struct Inner {
     send_permits: Arc<Semaphore>,
     host_permits: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Parsed keys by artist id, and payloads by activity id: both are read for every request.
-    signers: Mutex<HashMap<i64, Signer>>,
+    signers: Mutex<HashMap<Option<i64>, Signer>>,
     payloads: Mutex<HashMap<i64, ArtistPayload>>,
     metrics: Metrics,
     started: AtomicBool,
@@ -77,6 +84,7 @@ impl Delivery {
         client: reqwest::Client,
         limits: Limits,
         allow_private_network: bool,
+        federation_mode: FederationMode,
     ) -> Self {
         let (in_flight, _) = watch::channel(0);
         Delivery {
@@ -88,6 +96,7 @@ impl Delivery {
                 client,
                 limits,
                 allow_private_network,
+                federation_mode,
                 wake: Notify::new(),
                 stopping: AtomicBool::new(false),
                 stopped: Notify::new(),

@@ -110,6 +110,25 @@ async fn deliver(
 }
 
 async fn attempt(inner: &Inner, row: &ClaimedDelivery) -> Outcome {
+    // A block made after the row was queued still stops it: nothing reaches a refused host.
+    match crate::domain::moderation::host_policy(&inner.db, inner.federation_mode, &row.host).await
+    {
+        Ok(policy) if policy.refused => {
+            tracing::info!(host = %row.host, "dropping a delivery to a blocked domain");
+            return Outcome::Failed {
+                status: None,
+                error: "domain is blocked".to_owned(),
+            };
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Outcome::Retry {
+                at: db::now() + chrono::Duration::seconds(60),
+                status: None,
+                error: format!("cannot read domain blocks: {e}"),
+            }
+        }
+    }
     let (signer, body) = match signer_and_body(inner, row.activity_id).await {
         Ok(pair) => pair,
         Err(error) => {
@@ -224,13 +243,26 @@ async fn signer_and_body(inner: &Inner, activity_id: i64) -> Result<(Signer, Arc
     let signer = match signer {
         Some(s) => s,
         None => {
-            let artist = db::artists::by_id(&inner.db, artist_id)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("artist is gone")?;
-            let key = SigningKey::from_pem(&artist.private_key_pem).map_err(|e| e.to_string())?;
+            let (key_id, pem) = match artist_id {
+                Some(artist_id) => {
+                    let artist = db::artists::by_id(&inner.db, artist_id)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or("artist is gone")?;
+                    (inner.urls.key_id(&artist.username), artist.private_key_pem)
+                }
+                // The instance actor signs its own activities (a `Flag`).
+                None => {
+                    let (_, private_pem) = db::instance::keys(&inner.db)
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .ok_or("instance key is missing")?;
+                    (inner.urls.instance_key_id(), private_pem)
+                }
+            };
+            let key = SigningKey::from_pem(&pem).map_err(|e| e.to_string())?;
             let signer = Signer {
-                key_id: inner.urls.key_id(&artist.username),
+                key_id,
                 key: Arc::new(key),
             };
             inner

@@ -12,15 +12,17 @@ pub enum FollowOutcome {
 
 /// Records a follow request; accepts it at once unless the artist approves followers by hand.
 /// A repeated request for an accepted follow is accepted again (the follower may have lost our
-/// first `Accept`); one that is still pending stays pending.
+/// first `Accept`); one that is still pending stays pending. With `needs_approval` (a silenced
+/// server) the request waits for the artist even if they accept followers automatically.
 pub async fn request(
     db: &Db,
     publisher: &dyn Publisher,
     artist: &Artist,
     follower: &RemoteActorRow,
     follow_ap_id: &str,
+    needs_approval: bool,
 ) -> Result<FollowOutcome, DomainError> {
-    let auto_accept = !artist.manually_approves_followers;
+    let auto_accept = !artist.manually_approves_followers && !needs_approval;
     let follow = db::follows::record(
         db,
         artist.id,

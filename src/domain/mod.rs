@@ -6,6 +6,7 @@ pub mod artists;
 pub mod follows;
 pub mod interactions;
 pub mod messages;
+pub mod moderation;
 pub mod passes;
 pub mod posts;
 pub mod releases;
@@ -105,6 +106,11 @@ pub trait Publisher: Send + Sync {
     /// A show was pinned to (or unpinned from) the profile: `Add`/`Remove` on `featured`, as
     /// Mastodon sends for pinned posts, so followers' servers refresh the pinned list.
     fn show_pinned(&self, artist: &Artist, show: &ShowRow, pinned: bool) -> Outgoing;
+    /// The artist was suspended: `Delete` of the actor for followers' servers.
+    fn actor_deleted(&self, artist: &Artist) -> Outgoing;
+    /// A report about a remote actor (and some of their objects): a `Flag` from the instance
+    /// actor to the actor's server.
+    fn report_sent(&self, target: &RemoteActorRow, objects: &[String], comment: &str) -> Outgoing;
     /// New deliveries were committed: a chance to start sending at once.
     fn queued(&self);
 }

@@ -91,6 +91,17 @@ impl FederationPublisher {
     }
 }
 
+/// A report sent to another server.
+#[derive(Serialize)]
+struct FlagActivity {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    actor: String,
+    content: String,
+    object: Vec<String>,
+}
+
 /// Followers (unless it is a direct message) and everyone the post mentions.
 fn post_audience(post: &PostRow, visibility: Visibility) -> Audience {
     let base = if visibility == Visibility::Direct {
@@ -328,6 +339,42 @@ impl Publisher for FederationPublisher {
             payload: serde_json::to_string(&WithContext::new(&activity)).unwrap_or_default(),
             listed: false,
             audience: Audience::followers(),
+        }
+    }
+
+    fn actor_deleted(&self, artist: &Artist) -> Outgoing {
+        let actor = self.urls.actor(&artist.username).to_string();
+        let activity = Outbound {
+            kind: "Delete",
+            id: format!("{actor}#delete/{}", uuid::Uuid::new_v4()),
+            actor: actor.clone(),
+            to: vec![PUBLIC.to_owned()],
+            cc: Vec::new(),
+            published: None,
+            object: actor.clone(),
+        };
+        outgoing(&activity, actor, false, Audience::followers())
+    }
+
+    fn report_sent(&self, target: &RemoteActorRow, objects: &[String], comment: &str) -> Outgoing {
+        // Mastodon's shape (`ActivityPub::FlagSerializer`): the instance actor reports, so the
+        // reporter stays anonymous; `object` is the account, then its statuses.
+        let flag = FlagActivity {
+            kind: "Flag",
+            id: self.urls.new_activity().to_string(),
+            actor: self.urls.instance_actor().to_string(),
+            content: comment.to_owned(),
+            object: std::iter::once(target.ap_id.clone())
+                .chain(objects.iter().cloned())
+                .collect(),
+        };
+        Outgoing {
+            ap_id: flag.id.clone(),
+            kind: "Flag",
+            object_ap_id: target.ap_id.clone(),
+            payload: serde_json::to_string(&WithContext::new(&flag)).unwrap_or_default(),
+            listed: false,
+            audience: Audience::inbox(target.inbox.clone(), target.domain.clone()),
         }
     }
 

@@ -20,6 +20,7 @@ use crate::{
         self,
         remote_actors::{NewRemoteActor, RemoteActorRow},
     },
+    domain::moderation,
 };
 
 /// A cached remote actor with its parsed id.
@@ -37,6 +38,7 @@ impl RemoteActor {
 
     /// The stored actor or a fresh copy fetched over HTTP (re-fetched once a day).
     pub async fn dereference(id: &Url, data: &Data<Ctx>) -> Result<RemoteActor, FederationError> {
+        refuse_unless_federating(id, data).await?;
         ObjectId::<RemoteActor>::from(id.clone())
             .dereference(data)
             .await
@@ -44,6 +46,7 @@ impl RemoteActor {
 
     /// Always fetches a fresh copy, e.g. when a signature fails with the cached key.
     pub async fn refetch(id: &Url, data: &Data<Ctx>) -> Result<RemoteActor, FederationError> {
+        refuse_unless_federating(id, data).await?;
         ObjectId::<RemoteActor>::from(id.clone())
             .dereference_forced(data)
             .await
@@ -91,6 +94,8 @@ impl Object for RemoteActor {
                 "remote actor claims a local id".to_owned(),
             ));
         }
+        // A redirect may have led elsewhere: the document's own host must federate too.
+        refuse_unless_federating(&json.id, data).await?;
         if !ACTOR_TYPES.contains(&json.kind.as_str()) {
             return Err(FederationError::Fetch(format!(
                 "{} is not an actor type",
@@ -160,6 +165,21 @@ impl Object for RemoteActor {
         .await?;
         RemoteActor::from_row(row)
     }
+}
+
+/// Refuses hosts Roadie does not federate with (suspended, or not allowed in allowlist mode)
+/// before anything is fetched from them.
+async fn refuse_unless_federating(id: &Url, data: &Data<Ctx>) -> Result<(), FederationError> {
+    if moderation::url_policy(&data.db, data.config.federation_mode, id)
+        .await?
+        .refused
+    {
+        return Err(FederationError::Forbidden(format!(
+            "{} is a blocked domain",
+            id.host_str().unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {

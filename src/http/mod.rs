@@ -17,6 +17,7 @@ pub mod oembed;
 pub mod pages;
 pub mod passes;
 pub mod rate_limit;
+pub mod suspension;
 pub mod tour;
 pub mod wellknown;
 
@@ -94,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .merge(documents)
         .merge(api::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            suspension::gone_if_suspended,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(rate_limit::RateLimits::new(&state.config)),

@@ -149,6 +149,7 @@ impl TestApp {
             protocol: Protocol::Http,
             allow_private_network: true,
             authorized_fetch: false,
+            federation_mode: Default::default(),
             limits: test_limits(),
             network: Default::default(),
         };

@@ -76,6 +76,8 @@ struct PeerState {
     delay: Mutex<Option<std::time::Duration>>,
     /// Fields that replace those of an actor's document (a hostile profile).
     overrides: Mutex<HashMap<String, serde_json::Map<String, Value>>>,
+    /// GETs of actors, keys and WebFinger answered so far (what others fetched from us).
+    fetches: std::sync::atomic::AtomicUsize,
     client: reqwest::Client,
 }
 
@@ -155,6 +157,7 @@ impl Peer {
             script: Mutex::new(Default::default()),
             delay: Mutex::new(None),
             overrides: Mutex::new(HashMap::new()),
+            fetches: std::sync::atomic::AtomicUsize::new(0),
             path_key_ids: std::sync::atomic::AtomicBool::new(false),
             hide_subscribe: std::sync::atomic::AtomicBool::new(false),
             client: reqwest::Client::new(),
@@ -294,6 +297,11 @@ impl Peer {
             .send()
             .await
             .expect("GET from peer")
+    }
+
+    /// How many GETs (actors, keys, WebFinger) this peer has answered.
+    pub fn fetch_count(&self) -> usize {
+        self.state.fetches.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Answers every POST (successfully) only after `delay`.
@@ -472,6 +480,9 @@ fn serve(listener: tokio::net::TcpListener, state: Arc<PeerState>) -> tokio::tas
 }
 
 async fn actor(State(state): State<Arc<PeerState>>, Path(name): Path<String>) -> impl IntoResponse {
+    state
+        .fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let Some(actor) = state.actors.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -514,6 +525,9 @@ async fn key_stub(
     State(state): State<Arc<PeerState>>,
     Path(name): Path<String>,
 ) -> impl IntoResponse {
+    state
+        .fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let Some(actor) = state.actors.get(&name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -544,6 +558,9 @@ async fn webfinger(
     State(state): State<Arc<PeerState>>,
     axum::extract::Query(q): axum::extract::Query<WebfingerQuery>,
 ) -> axum::response::Response {
+    state
+        .fetches
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let name = q
         .resource
         .strip_prefix("acct:")

@@ -8,7 +8,7 @@ use super::{objects::public_object, parse};
 use crate::{
     app::Ctx,
     db::{self, interactions::NewReply},
-    domain::interactions,
+    domain::{interactions, moderation::HostPolicy},
     federation::{
         protocol::{activities::CreateNote, same_origin},
         remote_actor::RemoteActor,
@@ -20,6 +20,7 @@ pub async fn receive(
     data: &Data<Ctx>,
     actor: &RemoteActor,
     value: Value,
+    policy: HostPolicy,
 ) -> Result<(), FederationError> {
     let create: CreateNote = parse(value)?;
     let note = create.object;
@@ -93,6 +94,12 @@ pub async fn receive(
         },
     )
     .await?;
+    if new && policy.silenced {
+        // Replies from a silenced server stay off public pages; the artist may show them.
+        if let Some(reply) = db::interactions::reply_by_ap_id(&data.db, note.id.as_str()).await? {
+            db::interactions::moderate_reply(&data.db, reply.id, true, false).await?;
+        }
+    }
     tracing::info!(fan = %actor.id, reply = %note.id, new, "reply");
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::parse;
 use crate::{
     app::Ctx,
     db,
-    domain::follows,
+    domain::{follows, moderation::HostPolicy},
     federation::{protocol::activities::Follow, remote_actor::RemoteActor, FederationError},
 };
 
@@ -15,6 +15,7 @@ pub async fn receive(
     data: &Data<Ctx>,
     actor: &RemoteActor,
     value: Value,
+    policy: HostPolicy,
 ) -> Result<(), FederationError> {
     let follow: Follow = parse(value)?;
     if follow.actor.0 != actor.id {
@@ -29,12 +30,17 @@ pub async fn receive(
     let artist = db::artists::by_username(&data.db, &username)
         .await?
         .ok_or(FederationError::NotFound("artist"))?;
+    if crate::domain::moderation::artist_suspended(&data.db, &artist.username).await? {
+        return Err(crate::domain::DomainError::Gone("artist").into());
+    }
     let outcome = follows::request(
         &data.db,
         data.publisher.as_ref(),
         &artist,
         &actor.row,
         follow.id.as_str(),
+        // A silenced server's fans wait for the artist's approval, as on Mastodon.
+        policy.silenced,
     )
     .await?;
     tracing::info!(artist = %artist.username, follower = %actor.id, ?outcome, "follow request");

@@ -5,6 +5,7 @@
 mod announce;
 mod create;
 mod delete;
+mod flag;
 mod follow;
 mod objects;
 mod undo;
@@ -24,7 +25,11 @@ use super::{
     signatures::{self, SignatureError, Window},
     FederationError,
 };
-use crate::{app::Ctx, db, domain::interactions::Interaction};
+use crate::{
+    app::Ctx,
+    db,
+    domain::{interactions::Interaction, moderation},
+};
 
 /// The parts of an HTTP request the inbox needs.
 pub struct InboundRequest {
@@ -67,6 +72,21 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
         ));
     }
 
+    // Moderation comes before any fetch: a refused host is never contacted.
+    let policy = moderation::url_policy(&data.db, config.federation_mode, &actor_id).await?;
+    let key_policy =
+        moderation::url_policy(&data.db, config.federation_mode, &checked.key_id).await?;
+    if policy.refused || key_policy.refused {
+        return Err(FederationError::Forbidden(
+            "this server does not federate with yours".to_owned(),
+        ));
+    }
+    if moderation::actor_blocked(&data.db, actor_id.as_str()).await? {
+        return Err(FederationError::Forbidden(
+            "you are blocked here".to_owned(),
+        ));
+    }
+
     let actor = verified_actor(data, &actor_id, &checked).await?;
     // A host that talks to us is alive again, whatever its past delivery failures.
     if db::hosts::mark_available(&data.db, &actor.row.domain).await? {
@@ -86,12 +106,13 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
         return Ok(());
     }
     let result = match envelope.kind.as_str() {
-        "Follow" => follow::receive(data, &actor, value).await,
+        "Follow" => follow::receive(data, &actor, value, policy).await,
+        "Flag" => flag::receive(data, &actor, value, policy).await,
         "Undo" => undo::receive(data, &actor, value).await,
         "Delete" => delete::receive(data, &actor, value).await,
         "Announce" => announce::receive(data, &actor, value, Interaction::Boost).await,
         "Like" => announce::receive(data, &actor, value, Interaction::Like).await,
-        "Create" => create::receive(data, &actor, value).await,
+        "Create" => create::receive(data, &actor, value, policy).await,
         "Update" => update::receive(data, &actor, value).await,
         other => {
             tracing::debug!(kind = other, id = %envelope.id, "ignoring activity type");

@@ -1,6 +1,7 @@
 //! The JSON API for artists (`/api/v1/…`), authenticated with bearer tokens and described by an
 //! OpenAPI document generated from these handlers (`/api/openapi.json`).
 
+pub mod admin;
 pub mod auth;
 pub mod follow_requests;
 pub mod json;
@@ -86,6 +87,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
+        .merge(admin::router())
         .route("/api/v1/posts", post(posts::create_post))
         .route(
             "/api/v1/posts/{id}",
