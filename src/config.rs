@@ -80,6 +80,10 @@ pub struct Limits {
     pub media_max_image_bytes: u64,
     /// Largest audio upload accepted (`POST /api/v1/media`).
     pub media_max_audio_bytes: u64,
+    /// How long a process may serve a cached actor or WebFinger document without looking at
+    /// the database. Changes made by this process show at once; changes made by another
+    /// process (another `roadie serve` on the same PostgreSQL, `roadie admin`) within this time.
+    pub document_cache_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -102,6 +106,7 @@ impl Default for Limits {
             scheduler_interval: Duration::from_secs(5),
             media_max_image_bytes: 16 * 1024 * 1024,
             media_max_audio_bytes: 50 * 1024 * 1024,
+            document_cache_ttl: Duration::from_secs(5),
         }
     }
 }

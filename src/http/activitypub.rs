@@ -10,8 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
+    cache::Document,
     error::AppError,
-    negotiation::{activity_json, wants_activitypub},
+    negotiation::{activity_json, activity_json_bytes, activity_json_ok, wants_activitypub},
     pages, passes,
 };
 use crate::{
@@ -39,15 +40,22 @@ pub async fn actor(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let username = username.strip_prefix('@').unwrap_or(&username);
-    let artist = artist(&state, username).await?;
-    if wants_activitypub(&headers) {
-        Ok(activity_json(
-            StatusCode::OK,
-            objects::artist_actor(&artist, &state.urls),
-        ))
-    } else {
-        pages::profile(&state, &artist).await
+    if !wants_activitypub(&headers) {
+        let artist = artist(&state, username).await?;
+        return pages::profile(&state, &artist).await;
     }
+    // The most fetched document of all: served from the cache while the artist is unchanged.
+    if let Some(body) = state.documents.get(Document::Actor, username) {
+        return Ok(activity_json_ok(body));
+    }
+    let changes = db::artists::changes();
+    let artist = artist(&state, username).await?;
+    let body = activity_json_bytes(objects::artist_actor(&artist, &state.urls))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .documents
+        .put(Document::Actor, username, changes, body.clone());
+    Ok(activity_json_ok(body))
 }
 
 /// `GET /actor`: the instance actor.
