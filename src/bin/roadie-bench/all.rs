@@ -149,7 +149,13 @@ pub async fn run(o: AllOptions) -> anyhow::Result<()> {
     let size = std::fs::metadata(&bin)?.len();
     let stripped = stripped_size(&bin);
     rows.push(Row {
-        figure: "release binary size".to_owned(),
+        figure: format!(
+            "binary size ({} build)",
+            bin.parent()
+                .and_then(|d| d.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("?")
+        ),
         result: match stripped {
             Some(s) => format!("{:.1} MB stripped ({:.1} MB as built)", mb(s), mb(size)),
             None => format!("{:.1} MB as built (no strip tool)", mb(size)),
@@ -853,7 +859,7 @@ async fn loaded_on(
                       limit_name: &str| {
         let rate = outcome.per_second();
         println!(
-            "{backend}: {figure}: {} ok, {} errors in {:.2} s = {rate:.0}/s; server CPU {:.0} µs per request{}",
+            "{figure}: {} ok, {} errors in {:.2} s = {rate:.0}/s; server CPU {:.0} µs per request{}",
             outcome.ok,
             outcome.errors,
             outcome.elapsed.as_secs_f64(),
