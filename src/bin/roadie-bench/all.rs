@@ -56,6 +56,14 @@ pub struct AllOptions {
     inbox_actors: usize,
     inbox_requests: usize,
     inbox_keys: usize,
+    /// Only this loaded phase (`gets`, `page` or `inbox`), e.g. to profile the server.
+    only: Option<String>,
+}
+
+impl AllOptions {
+    fn runs(&self, phase: &str) -> bool {
+        self.only.as_deref().is_none_or(|p| p == phase)
+    }
 }
 
 pub fn parse_options(args: &[String]) -> anyhow::Result<AllOptions> {
@@ -72,6 +80,7 @@ pub fn parse_options(args: &[String]) -> anyhow::Result<AllOptions> {
         inbox_actors: 1_000,
         inbox_requests: 30_000,
         inbox_keys: 8,
+        only: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -97,6 +106,13 @@ pub fn parse_options(args: &[String]) -> anyhow::Result<AllOptions> {
             "--connections" => o.connections = value()?.parse()?,
             "--inbox-requests" => o.inbox_requests = value()?.parse()?,
             "--pg-url" => o.pg_url = value()?,
+            "--only" => {
+                let phase = value()?;
+                if !["gets", "page", "inbox"].contains(&phase.as_str()) {
+                    bail!("--only takes gets, page or inbox");
+                }
+                o.only = Some(phase);
+            }
             "--backend" => o.backends = crate::parse_backend(&value()?)?,
             other => bail!("unknown option {other}"),
         }
@@ -165,7 +181,9 @@ pub async fn run(o: AllOptions) -> anyhow::Result<()> {
         limit: "-".to_owned(),
         vs_limit: "-".to_owned(),
     });
-    rows.extend(startup_and_idle(&o, &bin).await?);
+    if o.only.is_none() {
+        rows.extend(startup_and_idle(&o, &bin).await?);
+    }
     for backend in o.backends.clone() {
         rows.extend(loaded(&o, &bin, backend, static_rate, verify).await?);
     }
@@ -847,8 +865,16 @@ async fn loaded_on(
         "{backend}: seeded {} followers, {} posts, {} releases, {} shows, {} inbox actors in {:.1} s",
         o.followers, o.posts, o.releases, o.shows, o.inbox_actors, seeded.seconds
     );
-    let likes = signed_likes(&seeded, o.inbox_requests)?;
+    let likes = if o.runs("inbox") {
+        signed_likes(&seeded, o.inbox_requests)?
+    } else {
+        Vec::new()
+    };
     let server = Server::start(bin, url, dir).await?;
+    println!(
+        "{backend}: roadie serve is pid {} on {}",
+        server.pid, server.addr
+    );
     let rss_seeded = server.rss_kib();
     let mut rows = Vec::new();
     let mut report = |figure: String,
@@ -882,56 +908,64 @@ async fn loaded_on(
 
     // WebFinger and the actor document, alternating.
     let sampler = RssSampler::start(server.pid);
-    let cpu = server.cpu();
-    let outcome = load::run(
-        server.addr,
-        DOMAIN,
-        o.connections,
-        o.duration,
-        Supply::Cycle(vec![
-            Spec::get(
-                &format!("/.well-known/webfinger?resource=acct:{ARTIST}@{DOMAIN}"),
-                "application/jrd+json",
-            ),
-            Spec::get(&format!("/users/{ARTIST}"), ACTIVITY_JSON),
-        ]),
-        StatusCode::OK,
-    )
-    .await?;
-    report(
-        format!("{backend}: WebFinger + actor GETs"),
-        &outcome,
-        server.cpu() - cpu,
-        37_000.0,
-        static_rate,
-        "static",
-    );
+    if o.runs("gets") {
+        let cpu = server.cpu();
+        let outcome = load::run(
+            server.addr,
+            DOMAIN,
+            o.connections,
+            o.duration,
+            Supply::Cycle(vec![
+                Spec::get(
+                    &format!("/.well-known/webfinger?resource=acct:{ARTIST}@{DOMAIN}"),
+                    "application/jrd+json",
+                ),
+                Spec::get(&format!("/users/{ARTIST}"), ACTIVITY_JSON),
+            ]),
+            StatusCode::OK,
+        )
+        .await?;
+        report(
+            format!("{backend}: WebFinger + actor GETs"),
+            &outcome,
+            server.cpu() - cpu,
+            37_000.0,
+            static_rate,
+            "static",
+        );
+    }
 
     // The public artist page.
-    let cpu = server.cpu();
-    let outcome = load::run(
-        server.addr,
-        DOMAIN,
-        o.connections,
-        o.duration,
-        Supply::Cycle(vec![Spec::get(
-            &format!("/@{ARTIST}"),
-            "text/html,application/xhtml+xml",
-        )]),
-        StatusCode::OK,
-    )
-    .await?;
-    report(
-        format!("{backend}: artist page (HTML)"),
-        &outcome,
-        server.cpu() - cpu,
-        13_000.0,
-        static_rate,
-        "static",
-    );
+    if o.runs("page") {
+        let cpu = server.cpu();
+        let outcome = load::run(
+            server.addr,
+            DOMAIN,
+            o.connections,
+            o.duration,
+            Supply::Cycle(vec![Spec::get(
+                &format!("/@{ARTIST}"),
+                "text/html,application/xhtml+xml",
+            )]),
+            StatusCode::OK,
+        )
+        .await?;
+        report(
+            format!("{backend}: artist page (HTML)"),
+            &outcome,
+            server.cpu() - cpu,
+            13_000.0,
+            static_rate,
+            "static",
+        );
+    }
     let rss_load = sampler.finish().await;
 
     // Signed deliveries to the shared inbox.
+    if !o.runs("inbox") {
+        server.stop().await;
+        return Ok(rows);
+    }
     let cpu = server.cpu();
     let outcome = load::run(
         server.addr,
