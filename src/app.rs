@@ -14,6 +14,10 @@ use crate::{
     urls::Urls,
 };
 
+/// Parsed remote keys kept in memory (about 1 KiB each); a busy instance hears from a few
+/// thousand actors.
+const VERIFYING_KEYS_CACHED: usize = 10_000;
+
 /// Long-lived services. Handlers reach them through [`AppState`].
 pub struct Services {
     pub config: Config,
@@ -25,6 +29,10 @@ pub struct Services {
     pub media: Arc<dyn MediaStorage>,
     /// The instance actor's public key (PEM).
     pub instance_public_key: String,
+    /// Remote actors' parsed public keys (inbox and signed fetches).
+    pub verifying_keys: keys::VerifyingKeyCache,
+    /// Serialised actor and WebFinger documents of local artists.
+    pub documents: crate::http::cache::DocumentCache,
 }
 
 /// What the federation library hands back to our trait implementations.
@@ -94,6 +102,8 @@ impl AppState {
             delivery,
             publisher,
             instance_public_key: public_pem,
+            verifying_keys: keys::VerifyingKeyCache::new(VERIFYING_KEYS_CACHED),
+            documents: crate::http::cache::DocumentCache::new(config.limits.document_cache_ttl),
             config: config.clone(),
         });
         let federation = FederationConfig::builder()

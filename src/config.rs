@@ -149,6 +149,10 @@ pub struct Limits {
     /// A suspended artist's `Delete` is sent this long after their `Update`, so that servers
     /// receive them in that order.
     pub suspension_delete_delay: Duration,
+    /// How long a process may serve a cached actor or WebFinger document without looking at
+    /// the database. Changes made by this process show at once; changes made by another
+    /// process (another `roadie serve` on the same PostgreSQL, `roadie admin`) within this time.
+    pub document_cache_ttl: Duration,
 }
 
 impl Default for Limits {
@@ -179,6 +183,7 @@ impl Default for Limits {
             rate_pages_per_minute: 600,
             rate_login_per_minute: 10,
             suspension_delete_delay: Duration::from_secs(30),
+            document_cache_ttl: Duration::from_secs(5),
         }
     }
 }

@@ -313,3 +313,64 @@ async fn production_settings_refuse_private_addresses(backend: Backend) {
     assert_eq!(app.follower_count("band").await, 0);
     assert!(peer.received().is_empty());
 }
+
+on_both_backends! {
+    cached_documents_follow_changes_at_once,
+}
+
+/// Actor and WebFinger documents are served from an in-process cache; a change made through
+/// this process must show in the very next answer, and a new artist must be found at once.
+async fn cached_documents_follow_changes_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let actor_url = app.url("/users/band");
+    // Twice, so the second answer comes from the cache.
+    for _ in 0..2 {
+        let (status, _, actor) = app.get_ap(&actor_url).await;
+        assert_eq!(status, 200);
+        assert_eq!(actor["name"], "band (band)");
+        assert_eq!(actor["manuallyApprovesFollowers"], false);
+    }
+    let (status, _, by_handle) = app.get_ap(&app.url("/@band")).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_handle["id"], actor_url);
+
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &token,
+            "/api/v1/profile",
+            Some(serde_json::json!({
+                "display_name": "Renamed",
+                "manually_approves_followers": true,
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    for url in [actor_url.clone(), app.url("/@band")] {
+        let (status, _, actor) = app.get_ap(&url).await;
+        assert_eq!(status, 200);
+        assert_eq!(actor["name"], "Renamed", "{url}");
+        assert_eq!(actor["manuallyApprovesFollowers"], true, "{url}");
+    }
+
+    // WebFinger: an unknown account is not remembered as missing.
+    let webfinger = |user: &str| {
+        app.http
+            .get(app.webfinger_url(&format!("acct:{user}@{}", app.domain)))
+            .send()
+    };
+    assert_eq!(webfinger("band").await.unwrap().status(), 200);
+    assert_eq!(webfinger("band").await.unwrap().status(), 200);
+    assert_eq!(webfinger("latecomer").await.unwrap().status(), 404);
+    app.artist_with_token("latecomer").await;
+    let res = webfinger("latecomer").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/jrd+json");
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let jrd: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(jrd["subject"], format!("acct:latecomer@{}", app.domain));
+    let (status, _, actor) = app.get_ap(&app.url("/users/latecomer")).await;
+    assert_eq!(status, 200);
+    assert_eq!(actor["preferredUsername"], "latecomer");
+}

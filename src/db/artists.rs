@@ -1,5 +1,7 @@
 //! Local artists.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDateTime;
 
 use diesel_async::AsyncConnection;
@@ -45,12 +47,29 @@ pub struct NewArtist<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// Committed writes to `artists` by this process; see [`changes`].
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// A counter that grows after every committed write to `artists` made by this process. Caches
+/// of documents built from artist rows (`http::cache`) read it before loading a row and drop
+/// what was built before a change. Every function here that writes `artists` bumps it.
+pub fn changes() -> u64 {
+    AtomicU64::load(&CHANGES, Ordering::Acquire)
+}
+
+/// Records a committed write to `artists` (also for writes made in other `db` modules).
+pub(crate) fn changed() {
+    CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
 pub async fn insert(db: &Db, new: &NewArtist<'_>) -> DbResult<Artist> {
-    with_conn!(db, conn => Ok(diesel::insert_into(artists::table)
+    let artist = with_conn!(db, conn => diesel::insert_into(artists::table)
         .values(new)
         .returning(Artist::as_returning())
         .get_result(conn)
-        .await?))
+        .await)?;
+    changed();
+    Ok(artist)
 }
 
 pub async fn by_username(db: &Db, username: &str) -> DbResult<Option<Artist>> {
@@ -105,7 +124,7 @@ pub async fn update_profile(
     changes: &ProfileChanges,
     announce: impl FnOnce(&Artist) -> Outgoing + Send,
 ) -> DbResult<Artist> {
-    with_conn!(db, conn => conn
+    let artist = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
                 let artist: Artist = diesel::update(artists::table.find(id))
                     .set(changes)
@@ -115,5 +134,7 @@ pub async fn update_profile(
                 crate::store_outgoing!(conn, artist.id, &announce(&artist))?;
                 Ok(artist)
         })
-        .await)
+        .await)?;
+    changed();
+    Ok(artist)
 }

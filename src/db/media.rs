@@ -50,6 +50,18 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<MediaRow>> {
         .optional()?))
 }
 
+/// Several files at once (the covers on a profile page), in one query.
+pub async fn by_ids(db: &Db, ids: &[&str]) -> DbResult<Vec<MediaRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    with_conn!(db, conn => Ok(media::table
+        .filter(media::id.eq_any(ids))
+        .select(MediaRow::as_select())
+        .load(conn)
+        .await?))
+}
+
 /// Changes the description (alt text) and focal point of one of an artist's files.
 pub async fn update_description(
     db: &Db,

@@ -497,7 +497,7 @@ pub async fn suspend_artist(
     audit: &[Audit],
 ) -> DbResult<bool> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let result = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let n = diesel::update(artists::table.find(artist_id).filter(artists::suspended_at.is_null()))
                 .set(artists::suspended_at.eq(now))
@@ -521,13 +521,18 @@ pub async fn suspend_artist(
             }
             Ok(n == 1)
         })
-        .await)
+        .await);
+    if matches!(result, Ok(true)) {
+        // Cached actor and WebFinger documents must not outlive the change.
+        super::artists::changed();
+    }
+    result
 }
 
 /// Lifts a suspension; returns false when the artist was not suspended.
 pub async fn unsuspend_artist(db: &Db, artist_id: i64, audit: &[Audit]) -> DbResult<bool> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let result = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let n = diesel::update(artists::table.find(artist_id).filter(artists::suspended_at.is_not_null()))
                 .set(artists::suspended_at.eq(None::<NaiveDateTime>))
@@ -538,7 +543,12 @@ pub async fn unsuspend_artist(db: &Db, artist_id: i64, audit: &[Audit]) -> DbRes
             }
             Ok(n == 1)
         })
-        .await)
+        .await);
+    if matches!(result, Ok(true)) {
+        // Cached actor and WebFinger documents must not outlive the change.
+        super::artists::changed();
+    }
+    result
 }
 
 /// `host:port` → `host` (also for bracketed IPv6 literals).

@@ -1,11 +1,16 @@
 //! RSA key pairs of local actors: generation, PEM encoding, signing and verifying with aws-lc-rs
 //! (an order of magnitude faster than the pure-Rust `rsa` crate, see docs/ARCHITECTURE.md).
 
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
 use aws_lc_rs::{
     encoding::AsDer,
     rand::SystemRandom,
     rsa::KeySize,
-    signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey},
+    signature::{self, KeyPair, ParsedPublicKey, RsaKeyPair},
 };
 use base64::{engine::general_purpose::STANDARD as BASE64, Engine};
 
@@ -116,10 +121,17 @@ impl SigningKey {
     }
 }
 
-/// A remote actor's public key, parsed once.
-#[derive(Clone, Debug)]
+/// A remote actor's public key, parsed once (aws-lc-rs keeps the parsed key, so verifying does
+/// not decode the DER again). Cheap to clone.
+#[derive(Clone)]
 pub struct VerifyingKey {
-    der: Vec<u8>,
+    key: Arc<ParsedPublicKey>,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifyingKey(..)")
+    }
 }
 
 impl VerifyingKey {
@@ -131,7 +143,9 @@ impl VerifyingKey {
         }
         aws_lc_rs::rsa::PublicKey::from_der(&der)
             .map_err(|_| KeyError::Invalid("unreadable public key"))?;
-        Ok(VerifyingKey { der })
+        let key = ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &der)
+            .map_err(|_| KeyError::Invalid("unusable public key"))?;
+        Ok(VerifyingKey { key: Arc::new(key) })
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature given in base64.
@@ -139,9 +153,45 @@ impl VerifyingKey {
         let Ok(signature) = BASE64.decode(signature_b64.trim()) else {
             return false;
         };
-        UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, &self.der)
-            .verify(message, &signature)
-            .is_ok()
+        self.key.verify_sig(message, &signature).is_ok()
+    }
+}
+
+/// Remote actors' parsed public keys by key id, so an inbox request does not parse a PEM.
+/// An entry is used only while the stored PEM it was parsed from is unchanged, so a rotated key
+/// is never verified with its old copy. Bounded: when full it starts again empty.
+pub struct VerifyingKeyCache {
+    entries: RwLock<HashMap<String, (String, VerifyingKey)>>,
+    capacity: usize,
+}
+
+impl VerifyingKeyCache {
+    pub fn new(capacity: usize) -> Self {
+        VerifyingKeyCache {
+            entries: RwLock::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    /// The parsed key for `key_id`, whose current PEM is `pem`.
+    pub fn get(&self, key_id: &str, pem: &str) -> Result<VerifyingKey, KeyError> {
+        if let Some((cached_pem, key)) = self
+            .entries
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key_id)
+        {
+            if cached_pem == pem {
+                return Ok(key.clone());
+            }
+        }
+        let key = VerifyingKey::from_pem(pem)?;
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            entries.clear();
+        }
+        entries.insert(key_id.to_owned(), (pem.to_owned(), key.clone()));
+        Ok(key)
     }
 }
 
@@ -162,6 +212,24 @@ mod tests {
         assert!(verifier.verify_base64(b"hello", &sig));
         assert!(!verifier.verify_base64(b"hellO", &sig));
         assert!(!verifier.verify_base64(b"hello", "not base64!"));
+    }
+
+    #[test]
+    fn key_cache_follows_the_stored_pem() {
+        let (a, b) = (generate_rsa_2048().unwrap(), generate_rsa_2048().unwrap());
+        let sig_b = SigningKey::from_pem(&b.private_pem)
+            .unwrap()
+            .sign_base64(b"m")
+            .unwrap();
+        let cache = VerifyingKeyCache::new(1);
+        let old = cache.get("https://x.example/u#k", &a.public_pem).unwrap();
+        assert!(!old.verify_base64(b"m", &sig_b));
+        // The actor rotated its key: the same key id with a new PEM is parsed again.
+        let new = cache.get("https://x.example/u#k", &b.public_pem).unwrap();
+        assert!(new.verify_base64(b"m", &sig_b));
+        // Full (capacity 1): another key id still works.
+        assert!(cache.get("https://y.example/u#k", &a.public_pem).is_ok());
+        assert!(cache.get("https://y.example/u#k", "garbage").is_err());
     }
 
     #[test]

@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use super::{
     authorized_fetch,
+    cache::Document,
     error::AppError,
-    negotiation::{activity_json, wants_activitypub},
+    negotiation::{activity_json, activity_json_bytes, activity_json_ok, wants_activitypub},
     pages, passes,
 };
 use crate::{
@@ -41,16 +42,27 @@ pub async fn actor(
     unsigned: Option<axum::Extension<authorized_fetch::UnsignedActorFetch>>,
 ) -> Result<Response, AppError> {
     let username = username.strip_prefix('@').unwrap_or(&username);
-    let artist = artist(&state, username).await?;
-    if wants_activitypub(&headers) {
-        let actor = objects::artist_actor(&artist, &state.urls);
-        if unsigned.is_some() {
-            return Ok(activity_json(StatusCode::OK, limited_actor(&actor)));
-        }
-        Ok(activity_json(StatusCode::OK, actor))
-    } else {
-        pages::profile(&state, &artist).await
+    if !wants_activitypub(&headers) {
+        let artist = artist(&state, username).await?;
+        return pages::profile(&state, &artist).await;
     }
+    if unsigned.is_some() {
+        let artist = artist(&state, username).await?;
+        let actor = objects::artist_actor(&artist, &state.urls);
+        return Ok(activity_json(StatusCode::OK, limited_actor(&actor)));
+    }
+    // The most fetched document of all: served from the cache while the artist is unchanged.
+    if let Some(body) = state.documents.get(Document::Actor, username) {
+        return Ok(activity_json_ok(body));
+    }
+    let changes = db::artists::changes();
+    let artist = artist(&state, username).await?;
+    let body = activity_json_bytes(objects::artist_actor(&artist, &state.urls))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .documents
+        .put(Document::Actor, username, changes, body.clone());
+    Ok(activity_json_ok(body))
 }
 
 /// The fields of an actor that an unsigned request gets under authorized fetch (Mastodon's

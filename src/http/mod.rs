@@ -5,6 +5,7 @@
 pub mod activitypub;
 pub mod api;
 pub mod authorized_fetch;
+pub mod cache;
 pub mod calendar;
 pub mod error;
 pub mod feeds;

@@ -43,6 +43,26 @@ pub fn activity_json<T: Serialize>(status: StatusCode, document: T) -> Response 
     }
 }
 
+/// An ActivityPub document with Roadie's `@context`, serialised (for [`super::cache`]).
+pub fn activity_json_bytes<T: Serialize>(document: T) -> Result<bytes::Bytes, serde_json::Error> {
+    serde_json::to_vec(&WithContext::new(document)).map(bytes::Bytes::from)
+}
+
+/// A 200 answer with an ActivityPub document serialised by [`activity_json_bytes`].
+pub fn activity_json_ok(body: bytes::Bytes) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(ACTIVITY_JSON),
+            ),
+            (header::VARY, HeaderValue::from_static("Accept")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// An ActivityPub document already serialised (with its `@context`).
 pub fn activity_json_raw(status: StatusCode, body: String) -> Response {
     (

@@ -429,26 +429,38 @@ pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppE
             }
         })
         .collect();
-    let mut releases = Vec::new();
-    for r in db::releases::of_artist(&state.db, artist.id, true, PROFILE_RELEASES).await? {
-        let cover = match &r.cover_media_id {
-            Some(id) => db::media::by_id(&state.db, id).await?,
-            None => None,
-        };
-        releases.push(ReleaseCard {
+    let rows = db::releases::of_artist(&state.db, artist.id, true, PROFILE_RELEASES).await?;
+    // All covers in one query rather than one per release.
+    let cover_ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r.cover_media_id.as_deref())
+        .collect();
+    let covers: std::collections::HashMap<String, db::media::MediaRow> =
+        db::media::by_ids(&state.db, &cover_ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+    let releases = rows
+        .into_iter()
+        .map(|r| ReleaseCard {
             url: state.urls.release(&artist.username, r.id).to_string(),
             kind: ReleaseKind::parse(&r.kind)
                 .unwrap_or(ReleaseKind::Other)
                 .label(),
-            cover_url: cover.map(|c| {
-                state
-                    .urls
-                    .media(c.thumbnail_file.as_deref().unwrap_or(&c.file_name))
-                    .to_string()
-            }),
+            cover_url: r
+                .cover_media_id
+                .as_deref()
+                .and_then(|id| covers.get(id))
+                .map(|c| {
+                    state
+                        .urls
+                        .media(c.thumbnail_file.as_deref().unwrap_or(&c.file_name))
+                        .to_string()
+                }),
             title: r.title,
-        });
-    }
+        })
+        .collect();
     render(&ProfilePage {
         name: artist.display_name.clone(),
         handle: handle(state, artist),

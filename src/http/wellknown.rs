@@ -9,7 +9,9 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::error::AppError;
+use bytes::Bytes;
+
+use super::{cache::Document, error::AppError};
 use crate::{db, AppState};
 
 #[derive(Deserialize)]
@@ -90,32 +92,54 @@ pub async fn webfinger(
             }],
         },
         Resource::Artist(username) => {
+            // Fetched before every follow and mention: served from the cache while unchanged.
+            if let Some(body) = state.documents.get(Document::Webfinger, &username) {
+                return Ok(jrd(body));
+            }
+            let changes = db::artists::changes();
             let artist = db::artists::by_username(&state.db, &username)
                 .await?
                 .ok_or_else(|| AppError::not_found("account"))?;
-            let actor = urls.actor(&artist.username).to_string();
-            let profile = urls.profile(&artist.username).to_string();
-            Webfinger {
-                subject: format!("acct:{}@{domain}", artist.username),
-                aliases: vec![actor.clone(), profile.clone()],
-                links: vec![
-                    WebfingerLink {
-                        rel: "self",
-                        kind: Some("application/activity+json"),
-                        href: Some(actor),
-                        template: None,
-                    },
-                    WebfingerLink {
-                        rel: "http://webfinger.net/rel/profile-page",
-                        kind: Some("text/html"),
-                        href: Some(profile),
-                        template: None,
-                    },
-                ],
-            }
+            let body = serde_json::to_vec(&artist_webfinger(&state, &artist.username))
+                .map(Bytes::from)
+                .map_err(|e| AppError::Internal(e.into()))?;
+            state
+                .documents
+                .put(Document::Webfinger, &username, changes, body.clone());
+            return Ok(jrd(body));
         }
     };
-    Ok((
+    let body = serde_json::to_vec(&doc).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(jrd(Bytes::from(body)))
+}
+
+fn artist_webfinger(state: &AppState, username: &str) -> Webfinger {
+    let domain = &state.config.domain;
+    let actor = state.urls.actor(username).to_string();
+    let profile = state.urls.profile(username).to_string();
+    Webfinger {
+        subject: format!("acct:{username}@{domain}"),
+        aliases: vec![actor.clone(), profile.clone()],
+        links: vec![
+            WebfingerLink {
+                rel: "self",
+                kind: Some("application/activity+json"),
+                href: Some(actor),
+                template: None,
+            },
+            WebfingerLink {
+                rel: "http://webfinger.net/rel/profile-page",
+                kind: Some("text/html"),
+                href: Some(profile),
+                template: None,
+            },
+        ],
+    }
+}
+
+/// A WebFinger answer: JRD, readable from browsers' scripts.
+fn jrd(body: Bytes) -> Response {
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -126,9 +150,9 @@ pub async fn webfinger(
                 HeaderValue::from_static("*"),
             ),
         ],
-        Json(doc),
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// `GET /.well-known/host-meta`: the WebFinger template, for servers that look here first.

@@ -19,7 +19,6 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::{
-    keys::VerifyingKey,
     protocol::{activities::Envelope, same_origin},
     remote_actor::RemoteActor,
     signatures::{self, SignatureError, Window},
@@ -58,7 +57,8 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
     // serde_json stops at 128 levels of nesting, so deep JSON is an error here, not a crash.
     let value: Value = serde_json::from_slice(&request.body)
         .map_err(|e| FederationError::BadRequest(format!("body is not valid JSON: {e}")))?;
-    let envelope: Envelope = serde_json::from_value(value.clone())
+    // Read from the borrowed value: no copy of the whole activity.
+    let envelope = <Envelope as serde::Deserialize>::deserialize(&value)
         .map_err(|e| FederationError::BadRequest(format!("not an activity: {e}")))?;
     let actor_id = envelope.actor.0.clone();
     if !same_origin(&envelope.id, &actor_id) {
@@ -139,25 +139,29 @@ pub(crate) async fn verified_actor(
             tracing::info!(%actor_id, error = %e, "cannot fetch the signing actor");
             FederationError::Signature(SignatureError::WrongKeyOwner)
         })?;
-    if verify_with(&actor, checked).is_ok() {
+    if verify_with(data, &actor, checked).is_ok() {
         return Ok(actor);
     }
     let fresh = RemoteActor::refetch(actor_id, data)
         .await
         .map_err(|_| FederationError::Signature(SignatureError::Invalid))?;
-    verify_with(&fresh, checked)?;
+    verify_with(data, &fresh, checked)?;
     Ok(fresh)
 }
 
 fn verify_with(
+    data: &Data<Ctx>,
     actor: &RemoteActor,
     checked: &signatures::CheckedRequest,
 ) -> Result<(), SignatureError> {
     if actor.row.public_key_id != checked.key_id.as_str() {
         return Err(SignatureError::WrongKeyOwner);
     }
-    let key =
-        VerifyingKey::from_pem(&actor.row.public_key_pem).map_err(|_| SignatureError::Invalid)?;
+    // Parsed once per key and PEM, not once per request.
+    let key = data
+        .verifying_keys
+        .get(&actor.row.public_key_id, &actor.row.public_key_pem)
+        .map_err(|_| SignatureError::Invalid)?;
     checked.verify(&key)
 }
 

@@ -3,7 +3,11 @@
 //! ```text
 //! roadie-bench fanout [--followers N] [--hosts M] [--shared-inbox] [--backend sqlite|postgres|both]
 //! roadie-bench sign-rate
+//! roadie-bench all [--smoke] [--backend sqlite|postgres|both] [--duration-secs S] [--connections N]
 //! ```
+//!
+//! `all` measures the performance budget of issue 12 against a real `roadie serve` (see
+//! `all.rs` and docs/PERFORMANCE.md).
 //!
 //! `fanout` starts M inbox servers on 127.0.0.1 that verify every signature, gives an artist N
 //! followers spread over them, publishes one post, and runs a delivery worker in a child process
@@ -29,6 +33,9 @@ use axum::{
     routing::post,
     Router,
 };
+mod all;
+mod load;
+
 use roadie::{
     config::{Config, Limits, Protocol},
     db::{self, remote_actors::NewRemoteActor},
@@ -62,9 +69,11 @@ fn main() -> ExitCode {
             println!("RSA-2048 signatures/s (all cores): {rate:.0}");
             Ok(())
         }
+        Some("all") => all::parse_options(&args[1..]).and_then(|o| runtime.block_on(all::run(o))),
         Some("worker-child") => runtime.block_on(worker_child(&args[1..])),
+        Some("static-child") => runtime.block_on(all::static_child()),
         _ => {
-            eprintln!("usage: roadie-bench fanout [--followers N] [--hosts M] [--shared-inbox] [--backend sqlite|postgres|both] [--pg-url URL]\n       roadie-bench sign-rate");
+            eprintln!("usage: roadie-bench fanout [--followers N] [--hosts M] [--shared-inbox] [--backend sqlite|postgres|both] [--pg-url URL]\n       roadie-bench sign-rate\n       roadie-bench all [--smoke] [--backend sqlite|postgres|both] [--pg-url URL] [--duration-secs S] [--connections N] [--inbox-requests N]");
             return ExitCode::from(2);
         }
     };
@@ -83,8 +92,7 @@ fn parse_options(args: &[String]) -> anyhow::Result<Options> {
         hosts: 1_000,
         shared_inbox: false,
         backends: vec!["sqlite", "postgres"],
-        pg_url: std::env::var("ROADIE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned()),
+        pg_url: default_pg_url(),
         timeout: Duration::from_secs(600),
     };
     let mut it = args.iter();
@@ -100,14 +108,7 @@ fn parse_options(args: &[String]) -> anyhow::Result<Options> {
             "--shared-inbox" => o.shared_inbox = true,
             "--pg-url" => o.pg_url = value()?,
             "--timeout-secs" => o.timeout = Duration::from_secs(value()?.parse()?),
-            "--backend" => {
-                o.backends = match value()?.as_str() {
-                    "sqlite" => vec!["sqlite"],
-                    "postgres" => vec!["postgres"],
-                    "both" => vec!["sqlite", "postgres"],
-                    other => bail!("unknown backend {other}"),
-                }
-            }
+            "--backend" => o.backends = parse_backend(&value()?)?,
             other => bail!("unknown option {other}"),
         }
     }
@@ -115,6 +116,20 @@ fn parse_options(args: &[String]) -> anyhow::Result<Options> {
         bail!("need 0 < hosts <= followers");
     }
     Ok(o)
+}
+
+fn default_pg_url() -> String {
+    std::env::var("ROADIE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn parse_backend(value: &str) -> anyhow::Result<Vec<&'static str>> {
+    Ok(match value {
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        "both" => vec!["sqlite", "postgres"],
+        other => bail!("unknown backend {other}"),
+    })
 }
 
 /// RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second with Roadie's signing code, all cores.
