@@ -82,6 +82,12 @@ pub struct Limits {
     pub media_max_audio_bytes: u64,
     /// After SIGTERM, how long requests under way may take before the server closes them.
     pub shutdown_grace: Duration,
+    /// Failed logins allowed per client address and username within `login_window`.
+    pub login_max_failures: u32,
+    /// The window of `login_max_failures`.
+    pub login_window: Duration,
+    /// How long a web session lasts.
+    pub session_lifetime: Duration,
 }
 
 impl Default for Limits {
@@ -105,6 +111,9 @@ impl Default for Limits {
             media_max_image_bytes: 16 * 1024 * 1024,
             media_max_audio_bytes: 50 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(20),
+            login_max_failures: 5,
+            login_window: Duration::from_secs(15 * 60),
+            session_lifetime: Duration::from_secs(30 * 86400),
         }
     }
 }

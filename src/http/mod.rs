@@ -17,6 +17,7 @@ pub mod oembed;
 pub mod pages;
 pub mod passes;
 pub mod tour;
+pub mod web;
 pub mod wellknown;
 
 use axum::{
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{username}/inbox", post(inbox::artist_inbox))
         .merge(documents)
         .merge(api::router())
+        .merge(web::router(&state))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
