@@ -206,17 +206,21 @@ fn csrf_refused() -> WebError {
     ))
 }
 
+/// Reads a url-encoded body; the CSRF token is compared by `check` before the form is parsed.
 async fn read_form<T: DeserializeOwned>(
     body: axum::body::Body,
     state: &AppState,
-) -> Result<(String, T), WebError> {
+    check: impl FnOnce(&str) -> bool,
+) -> Result<T, WebError> {
     let bytes = axum::body::to_bytes(body, state.config.limits.max_body_bytes)
         .await
         .map_err(|_| AppError::PayloadTooLarge)?;
     let token: CsrfField = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    let form = serde_urlencoded::from_bytes(&bytes)
-        .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))?;
-    Ok((token.csrf, form))
+    if !check(&token.csrf) {
+        return Err(csrf_refused());
+    }
+    Ok(serde_urlencoded::from_bytes(&bytes)
+        .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))?)
 }
 
 impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
@@ -225,10 +229,8 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
         let (mut parts, body) = req.into_parts();
         let authed = Authed::from_request_parts(&mut parts, state).await?;
-        let (token, form) = read_form(body, state).await?;
-        if !same_token(&token, &authed.session.csrf_token) {
-            return Err(csrf_refused());
-        }
+        let expected = authed.session.csrf_token.clone();
+        let form = read_form(body, state, |t| same_token(t, &expected)).await?;
         Ok(CsrfForm(authed, form))
     }
 }
@@ -243,10 +245,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for AnonForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, WebError> {
         let (parts, body) = req.into_parts();
         let expected = cookie(&parts.headers, CSRF_COOKIE).unwrap_or_default();
-        let (token, form) = read_form(body, state).await?;
-        if !same_token(&token, &expected) {
-            return Err(csrf_refused());
-        }
+        let form = read_form(body, state, |t| same_token(t, &expected)).await?;
         Ok(AnonForm(form))
     }
 }
