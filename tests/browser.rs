@@ -166,13 +166,20 @@ async fn wait_path(c: &Client, path: &str) {
     panic!("never reached {path}; at {now}:\n{source}");
 }
 
+/// The page's text; retried while a navigation replaces the document (at most 5 s).
 async fn body_text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .expect("body")
-        .text()
-        .await
-        .expect("text")
+    let mut last = None;
+    for _ in 0..50 {
+        match c.find(Locator::Css("body")).await {
+            Ok(body) => match body.text().await {
+                Ok(text) => return text,
+                Err(e) => last = Some(e),
+            },
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no page text: {last:?}")
 }
 
 async fn login(c: &Client, app: &TestApp, username: &str) {
