@@ -403,16 +403,12 @@ async fn journey(app: &TestApp, c: &Client) {
         "show announced"
     );
     assert!(
-        events.iter().any(|r| r.body["type"] == "Update"
-            && r.body["object"]["eventStatus"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("Cancelled")
-            || r.body["type"] == "Update"
-                && r.body["summary"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("ancel")),
+        events.iter().any(|r| {
+            let status = r.body["object"]["eventStatus"].as_str().unwrap_or_default();
+            let summary = r.body["summary"].as_str().unwrap_or_default();
+            r.body["type"] == "Update"
+                && (status.contains("Cancelled") || summary.contains("ancel"))
+        }),
         "cancellation sent: {:?}",
         events.iter().map(|e| &e.body).collect::<Vec<_>>()
     );

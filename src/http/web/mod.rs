@@ -87,7 +87,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/dashboard/{artist}/releases", get(releases::list))
         .route(
             "/dashboard/{artist}/releases/new",
-            get(releases::new_page).post(releases::create.layer(uploads.clone())),
+            get(releases::new_page).post(releases::create.layer(uploads)),
         )
         .route(
             "/dashboard/{artist}/releases/{id}",
