@@ -144,7 +144,7 @@ pub struct Limits {
     pub rate_webfinger_per_minute: u32,
     /// Requests per minute and client IP for public pages (HTML, feeds, calendars); 0: off.
     pub rate_pages_per_minute: u32,
-    /// Log-in attempts per minute and client IP (for the log-in still to come); 0: off.
+    /// Log-in attempts (`POST /login`) per minute and client IP; 0: off.
     pub rate_login_per_minute: u32,
     /// A suspended artist's `Delete` is sent this long after their `Update`, so that servers
     /// receive them in that order.
@@ -153,6 +153,12 @@ pub struct Limits {
     /// the database. Changes made by this process show at once; changes made by another
     /// process (another `roadie serve` on the same PostgreSQL, `roadie admin`) within this time.
     pub document_cache_ttl: Duration,
+    /// Failed logins allowed per client address and username within `login_window`.
+    pub login_max_failures: u32,
+    /// The window of `login_max_failures`.
+    pub login_window: Duration,
+    /// How long a web session lasts.
+    pub session_lifetime: Duration,
 }
 
 impl Default for Limits {
@@ -184,6 +190,9 @@ impl Default for Limits {
             rate_login_per_minute: 10,
             suspension_delete_delay: Duration::from_secs(30),
             document_cache_ttl: Duration::from_secs(5),
+            login_max_failures: 5,
+            login_window: Duration::from_secs(15 * 60),
+            session_lifetime: Duration::from_secs(30 * 86400),
         }
     }
 }

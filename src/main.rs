@@ -49,6 +49,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the people who log in to the web interface.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Show the delivery queue: pending, due, claimed, delivered, failed, unavailable hosts.
     Queue,
     /// Write a consistent backup of a running SQLite instance (database and media) into the
@@ -161,6 +166,21 @@ enum ArtistCommand {
     Suspend { username: String },
     /// Lift a suspension (followers' servers have dropped the account; fans follow again).
     Unsuspend { username: String },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from --password-file, else from standard input
+    /// (its first line; asked for only when standard input is a terminal).
+    Create {
+        username: String,
+        /// Make the user an instance admin.
+        #[arg(long)]
+        admin: bool,
+        /// A file whose first line is the password.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -351,6 +371,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                             e.detail
                         );
                     }
+                }
+                AdminCommand::User {
+                    command:
+                        UserCommand::Create {
+                            username,
+                            admin,
+                            password_file,
+                        },
+                } => {
+                    let password = read_password(password_file.as_deref())?;
+                    let user =
+                        domain::accounts::create_user(&db, &username, &password, admin).await?;
+                    println!(
+                        "created {} {}; log in at {}/login",
+                        if user.is_admin { "admin" } else { "user" },
+                        user.username,
+                        config.base_url()
+                    );
                 }
                 AdminCommand::Queue => {
                     let s = roadie::db::deliveries::stats(&db, roadie::db::now()).await?;
@@ -552,6 +590,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.base_url(),
         state.db.backend_name()
     );
+    if let Some(token) = domain::accounts::setup_token(&state.db).await? {
+        println!("No admin yet. Open this one-time link to set up Roadie (valid 24 hours):");
+        println!("  {}", state.urls.join(&token));
+        println!("or run: roadie admin user create --admin <username>");
+    }
     if roadie::db::artists::count(&state.db).await? == 0 {
         println!("No artists yet. Create the first one with:");
         println!("  cargo run --release -- admin artist create <username> --name \"Display Name\"");
@@ -561,6 +604,48 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     roadie::http::serve(state.clone(), listener).await?;
     state.delivery.shutdown().await;
     Ok(())
+}
+
+/// The password for `admin user create`: the first line of the file, or of standard input.
+/// On a terminal it is asked for with echo turned off.
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let line = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        None => {
+            let stdin = std::io::stdin();
+            let terminal = stdin.is_terminal();
+            let echo = |on: bool| {
+                let _ = std::process::Command::new("stty")
+                    .arg(if on { "echo" } else { "-echo" })
+                    .stdin(std::process::Stdio::inherit())
+                    .status();
+            };
+            if terminal {
+                eprint!("Password: ");
+                let _ = std::io::stderr().flush();
+                echo(false);
+            }
+            let mut line = String::new();
+            let read = stdin.lock().read_line(&mut line);
+            if terminal {
+                echo(true);
+                eprintln!();
+            }
+            read?;
+            line
+        }
+    };
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password given (use --password-file FILE or standard input)");
+    }
+    Ok(password)
 }
 
 async fn worker(config: Config) -> anyhow::Result<()> {

@@ -65,6 +65,10 @@ impl Urls {
     pub fn new_activity(&self) -> Url {
         self.at(&format!("/activities/{}", uuid::Uuid::new_v4()))
     }
+    /// A one-time link that creates an account (set-up or invite).
+    pub fn join(&self, token: &str) -> Url {
+        self.at(&format!("/join/{token}"))
+    }
     /// The page where a fan types their handle to follow from their own server.
     pub fn remote_follow(&self, username: &str) -> Url {
         self.at(&format!("/@{username}/follow"))

@@ -131,7 +131,7 @@ fn gradient(w: u32, h: u32) -> image::RgbImage {
     })
 }
 
-fn png(w: u32, h: u32) -> Vec<u8> {
+pub(crate) fn png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)
         .write_image(
@@ -180,7 +180,7 @@ fn jpeg_with_exif(w: u32, h: u32) -> Vec<u8> {
 }
 
 /// 16-bit mono PCM WAV of a 440 Hz sine.
-fn wav(sample_rate: u32, millis: u32) -> Vec<u8> {
+pub(crate) fn wav(sample_rate: u32, millis: u32) -> Vec<u8> {
     let frames = sample_rate as u64 * millis as u64 / 1000;
     let data_len = (frames * 2) as u32;
     let mut out = b"RIFF".to_vec();

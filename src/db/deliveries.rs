@@ -278,3 +278,17 @@ pub async fn for_inbox(db: &Db, inbox: &str) -> DbResult<Vec<DeliveryRow>> {
         .load(conn)
         .await?))
 }
+
+/// Makes a host's pending deliveries due now ("retry now" in the admin screens). Returns how
+/// many there are.
+pub async fn retry_host_now(db: &Db, host: &str) -> DbResult<usize> {
+    let now = super::now();
+    with_conn!(db, conn => Ok(diesel::update(
+        deliveries::table
+            .filter(deliveries::host.eq(host))
+            .filter(deliveries::state.eq("pending")),
+    )
+    .set(deliveries::next_attempt_at.eq(now))
+    .execute(conn)
+    .await?))
+}

@@ -20,6 +20,7 @@ pub mod remote_actors;
 pub mod schema;
 pub mod shows;
 pub mod tokens;
+pub mod users;
 
 use std::path::Path;
 

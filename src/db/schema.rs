@@ -431,3 +431,53 @@ diesel::allow_tables_to_appear_in_same_query!(
     actor_blocks,
     reports,
 );
+
+// Accounts of the web interface (issue 7).
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        is_admin -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    artist_members (user_id, artist_id) {
+        user_id -> BigInt,
+        artist_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        is_admin -> Bool,
+        artist_id -> Nullable<BigInt>,
+        role -> Nullable<Text>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(artist_members -> users (user_id));
+diesel::joinable!(artist_members -> artists (artist_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, artist_members, artists, sessions, invites);

@@ -30,3 +30,25 @@ pub async fn artist_for_hash(db: &Db, token_hash: &str) -> DbResult<Option<Artis
         .await
         .optional()?))
 }
+
+/// An artist's API tokens (ids and creation times; the tokens themselves are not stored).
+pub async fn of_artist(db: &Db, artist_id: i64) -> DbResult<Vec<(i64, chrono::NaiveDateTime)>> {
+    with_conn!(db, conn => Ok(api_tokens::table
+        .filter(api_tokens::artist_id.eq(artist_id))
+        .order(api_tokens::id)
+        .select((api_tokens::id, api_tokens::created_at))
+        .load(conn)
+        .await?))
+}
+
+/// Revokes one of an artist's tokens; false when it is not theirs.
+pub async fn delete(db: &Db, artist_id: i64, token_id: i64) -> DbResult<bool> {
+    with_conn!(db, conn => Ok(diesel::delete(
+        api_tokens::table
+            .filter(api_tokens::id.eq(token_id))
+            .filter(api_tokens::artist_id.eq(artist_id)),
+    )
+    .execute(conn)
+    .await?
+        > 0))
+}

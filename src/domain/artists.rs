@@ -182,6 +182,15 @@ pub async fn create_token(db: &Db, username: &str) -> Result<String, DomainError
     Ok(token)
 }
 
+/// Revokes one of the artist's API tokens.
+pub async fn revoke_token(db: &Db, artist: &Artist, token_id: i64) -> Result<(), DomainError> {
+    if db::tokens::delete(db, artist.id, token_id).await? {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound("token"))
+    }
+}
+
 /// The artist an API token belongs to.
 pub async fn by_token(db: &Db, token: &str) -> Result<Option<Artist>, DomainError> {
     Ok(db::tokens::artist_for_hash(db, &token_hash(token)).await?)

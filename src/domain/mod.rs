@@ -1,6 +1,7 @@
 //! The rules of Roadie in plain Rust: artists, posts, follows. No axum, no SQL text, no
 //! ActivityStreams JSON; what must leave the instance goes through [`Publisher`].
 
+pub mod accounts;
 pub mod alerts;
 pub mod artists;
 pub mod follows;
@@ -35,6 +36,9 @@ pub enum DomainError {
     Conflict(String),
     #[error("{0}")]
     Gone(&'static str),
+    /// The user may not do this (a role is missing).
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("internal error: {0}")]

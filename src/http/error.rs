@@ -95,6 +95,7 @@ impl From<DomainError> for AppError {
             DomainError::Invalid(m) => AppError::Unprocessable(m),
             DomainError::Conflict(m) => AppError::Conflict(m),
             DomainError::Gone(m) => AppError::Gone(m.to_owned()),
+            DomainError::Forbidden(m) => AppError::Forbidden(m),
             DomainError::Db(e) => AppError::Internal(e.into()),
             DomainError::Internal(m) => AppError::Internal(anyhow::anyhow!(m)),
         }

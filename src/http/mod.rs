@@ -20,6 +20,7 @@ pub mod passes;
 pub mod rate_limit;
 pub mod suspension;
 pub mod tour;
+pub mod web;
 pub mod wellknown;
 
 use axum::{
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{username}/inbox", post(inbox::artist_inbox))
         .merge(documents)
         .merge(api::router())
+        .merge(web::router(&state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -137,6 +137,9 @@ pub fn classify(method: &Method, path: &str, headers: &HeaderMap) -> Option<Buck
         if path == "/inbox" || (path.starts_with("/users/") && path.ends_with("/inbox")) {
             return Some(Bucket::Inbox);
         }
+        if path == "/login" {
+            return Some(Bucket::Login);
+        }
         // Public forms (the show-alert request, which sends a direct message) count as pages.
         let form = !path.starts_with("/api/") && path.ends_with("/alerts");
         return form.then_some(Bucket::Pages);

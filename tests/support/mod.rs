@@ -3,6 +3,7 @@
 pub mod app;
 pub mod binary;
 pub mod peer;
+pub mod web;
 
 pub use app::{Backend, TestApp};
 pub use peer::{Peer, Reply, SignOptions};

@@ -1,0 +1,4 @@
+DROP TABLE invites;
+DROP TABLE sessions;
+DROP TABLE artist_members;
+DROP TABLE users;
