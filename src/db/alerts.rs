@@ -20,6 +20,37 @@ pub struct Subscription {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// Sets a fan's subscription for an artist on a connection of either backend (one per fan and
+/// artist; a new one replaces it), inside whatever transaction the caller holds.
+macro_rules! upsert_subscription {
+    ($conn:expr, $artist_id:expr, $remote_actor_id:expr, $place:expr, $lat:expr, $lon:expr, $radius_km:expr, $now:expr) => {
+        diesel::insert_into(alert_subscriptions::table)
+            .values((
+                alert_subscriptions::artist_id.eq($artist_id),
+                alert_subscriptions::remote_actor_id.eq($remote_actor_id),
+                alert_subscriptions::place.eq($place),
+                alert_subscriptions::latitude.eq($lat),
+                alert_subscriptions::longitude.eq($lon),
+                alert_subscriptions::radius_km.eq($radius_km),
+                alert_subscriptions::created_at.eq($now),
+            ))
+            .on_conflict((
+                alert_subscriptions::artist_id,
+                alert_subscriptions::remote_actor_id,
+            ))
+            .do_update()
+            .set((
+                alert_subscriptions::place.eq($place),
+                alert_subscriptions::latitude.eq($lat),
+                alert_subscriptions::longitude.eq($lon),
+                alert_subscriptions::radius_km.eq($radius_km),
+                alert_subscriptions::created_at.eq($now),
+            ))
+            .execute($conn)
+            .await?
+    };
+}
+
 /// Sets a fan's subscription for an artist (one per fan and artist; a new one replaces it).
 pub async fn subscribe(
     db: &Db,
@@ -32,27 +63,7 @@ pub async fn subscribe(
 ) -> DbResult<()> {
     let now = super::now();
     with_conn!(db, conn => {
-        diesel::insert_into(alert_subscriptions::table)
-            .values((
-                alert_subscriptions::artist_id.eq(artist_id),
-                alert_subscriptions::remote_actor_id.eq(remote_actor_id),
-                alert_subscriptions::place.eq(place),
-                alert_subscriptions::latitude.eq(lat),
-                alert_subscriptions::longitude.eq(lon),
-                alert_subscriptions::radius_km.eq(radius_km),
-                alert_subscriptions::created_at.eq(now),
-            ))
-            .on_conflict((alert_subscriptions::artist_id, alert_subscriptions::remote_actor_id))
-            .do_update()
-            .set((
-                alert_subscriptions::place.eq(place),
-                alert_subscriptions::latitude.eq(lat),
-                alert_subscriptions::longitude.eq(lon),
-                alert_subscriptions::radius_km.eq(radius_km),
-                alert_subscriptions::created_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
+        upsert_subscription!(conn, artist_id, remote_actor_id, place, lat, lon, radius_km, now);
         Ok(())
     })
 }
@@ -219,27 +230,7 @@ pub async fn confirm_request(
             if created_at < not_before {
                 return Ok(None);
             }
-            diesel::insert_into(alert_subscriptions::table)
-                .values((
-                    alert_subscriptions::artist_id.eq(artist_id),
-                    alert_subscriptions::remote_actor_id.eq(remote_actor_id),
-                    alert_subscriptions::place.eq(&place),
-                    alert_subscriptions::latitude.eq(lat),
-                    alert_subscriptions::longitude.eq(lon),
-                    alert_subscriptions::radius_km.eq(radius_km),
-                    alert_subscriptions::created_at.eq(now),
-                ))
-                .on_conflict((alert_subscriptions::artist_id, alert_subscriptions::remote_actor_id))
-                .do_update()
-                .set((
-                    alert_subscriptions::place.eq(&place),
-                    alert_subscriptions::latitude.eq(lat),
-                    alert_subscriptions::longitude.eq(lon),
-                    alert_subscriptions::radius_km.eq(radius_km),
-                    alert_subscriptions::created_at.eq(now),
-                ))
-                .execute(conn)
-                .await?;
+            upsert_subscription!(conn, artist_id, remote_actor_id, &place, lat, lon, radius_km, now);
             Ok(Some((place, radius_km)))
         })
         .await)
