@@ -33,6 +33,12 @@ pub struct Services {
     pub verifying_keys: keys::VerifyingKeyCache,
     /// Serialised actor and WebFinger documents of local artists.
     pub documents: crate::http::cache::DocumentCache,
+    /// Domain blocks, allows and actor blocks, asked for every remote request.
+    pub policies: crate::domain::moderation::Policies,
+    /// Which artists are suspended, asked on every request about an artist.
+    pub suspensions: crate::http::cache::SuspensionCache,
+    /// Rendered public profile pages.
+    pub pages: crate::http::cache::PageCache,
 }
 
 /// What the federation library hands back to our trait implementations.
@@ -104,6 +110,9 @@ impl AppState {
             instance_public_key: public_pem,
             verifying_keys: keys::VerifyingKeyCache::new(VERIFYING_KEYS_CACHED),
             documents: crate::http::cache::DocumentCache::new(config.limits.document_cache_ttl),
+            suspensions: crate::http::cache::SuspensionCache::new(config.limits.document_cache_ttl),
+            policies: crate::domain::moderation::Policies::new(config.limits.document_cache_ttl),
+            pages: crate::http::cache::PageCache::new(config.limits.document_cache_ttl),
             config: config.clone(),
         });
         let federation = FederationConfig::builder()

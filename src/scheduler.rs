@@ -12,7 +12,10 @@ pub fn start(services: Arc<Services>) -> tokio::task::JoinHandle<()> {
         loop {
             match domain::releases::publish_due(&services.db, services.publisher.as_ref()).await {
                 Ok(0) => {}
-                Ok(n) => tracing::info!(published = n, "published scheduled releases"),
+                Ok(n) => {
+                    tracing::info!(published = n, "published scheduled releases");
+                    crate::http::cache::page_content_changed();
+                }
                 Err(e) => tracing::error!(error = %e, "scheduler failed"),
             }
             tokio::time::sleep(interval).await;

@@ -374,3 +374,69 @@ async fn cached_documents_follow_changes_at_once(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(actor["preferredUsername"], "latecomer");
 }
+
+on_both_backends! {
+    cached_profile_page_follows_changes_at_once,
+}
+
+/// The public profile page and the suspension check are cached in-process too; every change
+/// made through this process (an API post, a follow arriving in the inbox, a suspension) must
+/// show in the very next answer.
+async fn cached_profile_page_follows_changes_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let page = || async {
+        let res = app.http.get(app.url("/@band")).send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    };
+    // Twice, so the second answer comes from the cache.
+    for _ in 0..2 {
+        let (status, html) = page().await;
+        assert_eq!(status, 200);
+        assert!(!html.contains("Fresh from the studio"));
+    }
+
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/posts",
+            Some(serde_json::json!({"content": "Fresh from the studio"})),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status} {body}");
+    let (_, html) = page().await;
+    assert!(html.contains("Fresh from the studio"), "{html}");
+
+    let peer = crate::support::Peer::start(&["fan"], true).await;
+    let follows = |html: &str| html.contains("<strong>1</strong> followers");
+    assert!(!follows(&page().await.1));
+    let res = peer
+        .deliver(
+            "fan",
+            &app.url("/inbox"),
+            &peer.follow("fan", &app.url("/users/band")),
+        )
+        .await;
+    assert!(res.status().is_success());
+    assert_eq!(app.follower_count("band").await, 1);
+    assert!(
+        follows(&page().await.1),
+        "the new follower is counted at once"
+    );
+
+    let admin = roadie::domain::moderation::create_admin_token(app.db(), "mod")
+        .await
+        .unwrap();
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &admin,
+            "/api/v1/admin/accounts/band/action",
+            Some(serde_json::json!({"type": "suspend"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(page().await.0, 410, "suspension shows at once");
+}

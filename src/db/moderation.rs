@@ -2,6 +2,8 @@
 //! audit log. Changes that remove data (a suspension) run in one transaction with the audit
 //! entry that records them.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDateTime;
 use diesel_async::AsyncConnection;
 
@@ -124,22 +126,36 @@ macro_rules! write_audit {
     }};
 }
 
-/// Blocks whose domain is one of `domains` (a host and its parent domains).
-pub async fn blocks_for(db: &Db, domains: &[String]) -> DbResult<Vec<DomainBlockRow>> {
-    with_conn!(db, conn => Ok(domain_blocks::table
-        .filter(domain_blocks::domain.eq_any(domains))
-        .select(DomainBlockRow::as_select())
+/// Committed writes to the moderation rules (domain blocks, allows, actor blocks) by this
+/// process; see [`rules_changes`].
+static RULE_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// A counter that grows after every write to the moderation rules made by this process.
+/// `domain::moderation::Policies` reads it before loading the rules and reloads them when it
+/// moved. Every function here that writes a rule bumps it.
+pub fn rules_changes() -> u64 {
+    AtomicU64::load(&RULE_CHANGES, Ordering::Acquire)
+}
+
+/// Called after every rule write, failed ones too: a needless reload costs less than a stale rule.
+fn rules_changed() {
+    RULE_CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
+/// The ids of all blocked actors.
+pub async fn blocked_actor_ids(db: &Db) -> DbResult<Vec<String>> {
+    with_conn!(db, conn => Ok(actor_blocks::table
+        .select(actor_blocks::actor_ap_id)
         .load(conn)
         .await?))
 }
 
-/// Whether one of `domains` is allowed (allowlist mode).
-pub async fn allowed(db: &Db, domains: &[String]) -> DbResult<bool> {
+/// The domains of all allowed hosts (allowlist mode).
+pub async fn allowed_domains(db: &Db) -> DbResult<Vec<String>> {
     with_conn!(db, conn => Ok(domain_allows::table
-        .filter(domain_allows::domain.eq_any(domains))
-        .count()
-        .get_result::<i64>(conn)
-        .await? > 0))
+        .select(domain_allows::domain)
+        .load(conn)
+        .await?))
 }
 
 pub async fn list_blocks(db: &Db) -> DbResult<Vec<DomainBlockRow>> {
@@ -179,7 +195,7 @@ pub async fn write_blocks(
     audit: &[Audit],
 ) -> DbResult<Vec<DomainBlockRow>> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let mut written = Vec::with_capacity(blocks.len());
             for block in blocks {
@@ -236,13 +252,15 @@ pub async fn write_blocks(
             write_audit!(conn, audit, now);
             Ok(written)
         })
-        .await)
+        .await);
+    rules_changed();
+    written
 }
 
 /// Deletes a block; returns whether it existed.
 pub async fn delete_block(db: &Db, id: i64, audit: &[Audit]) -> DbResult<bool> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let n = diesel::delete(domain_blocks::table.find(id)).execute(conn).await?;
             if n == 1 {
@@ -250,7 +268,9 @@ pub async fn delete_block(db: &Db, id: i64, audit: &[Audit]) -> DbResult<bool> {
             }
             Ok(n == 1)
         })
-        .await)
+        .await);
+    rules_changed();
+    written
 }
 
 pub async fn list_allows(db: &Db) -> DbResult<Vec<DomainAllowRow>> {
@@ -264,7 +284,7 @@ pub async fn list_allows(db: &Db) -> DbResult<Vec<DomainAllowRow>> {
 /// Adds an allowed domain (or returns the existing row).
 pub async fn insert_allow(db: &Db, domain: &str, audit: &[Audit]) -> DbResult<DomainAllowRow> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             diesel::insert_into(domain_allows::table)
                 .values((domain_allows::domain.eq(domain), domain_allows::created_at.eq(now)))
@@ -279,12 +299,14 @@ pub async fn insert_allow(db: &Db, domain: &str, audit: &[Audit]) -> DbResult<Do
             write_audit!(conn, audit, now);
             Ok(row)
         })
-        .await)
+        .await);
+    rules_changed();
+    written
 }
 
 pub async fn delete_allow(db: &Db, id: i64, audit: &[Audit]) -> DbResult<bool> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let n = diesel::delete(domain_allows::table.find(id)).execute(conn).await?;
             if n == 1 {
@@ -292,7 +314,9 @@ pub async fn delete_allow(db: &Db, id: i64, audit: &[Audit]) -> DbResult<bool> {
             }
             Ok(n == 1)
         })
-        .await)
+        .await);
+    rules_changed();
+    written
 }
 
 /// Writes audit entries on their own (for actions whose change is elsewhere).
@@ -338,14 +362,6 @@ pub async fn admin_label_for_hash(db: &Db, token_hash: &str) -> DbResult<Option<
         .optional()?))
 }
 
-pub async fn actor_blocked(db: &Db, ap_id: &str) -> DbResult<bool> {
-    with_conn!(db, conn => Ok(actor_blocks::table
-        .filter(actor_blocks::actor_ap_id.eq(ap_id))
-        .count()
-        .get_result::<i64>(conn)
-        .await? > 0))
-}
-
 pub async fn list_actor_blocks(db: &Db) -> DbResult<Vec<ActorBlockRow>> {
     with_conn!(db, conn => Ok(actor_blocks::table
         .order(actor_blocks::id.asc())
@@ -363,7 +379,7 @@ pub async fn insert_actor_block(
     audit: &[Audit],
 ) -> DbResult<ActorBlockRow> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             diesel::insert_into(actor_blocks::table)
                 .values((
@@ -385,12 +401,14 @@ pub async fn insert_actor_block(
             write_audit!(conn, audit, now);
             Ok(row)
         })
-        .await)
+        .await);
+    rules_changed();
+    written
 }
 
 pub async fn delete_actor_block(db: &Db, id: i64, audit: &[Audit]) -> DbResult<bool> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let n = diesel::delete(actor_blocks::table.find(id)).execute(conn).await?;
             if n == 1 {
@@ -398,7 +416,9 @@ pub async fn delete_actor_block(db: &Db, id: i64, audit: &[Audit]) -> DbResult<b
             }
             Ok(n == 1)
         })
-        .await)
+        .await);
+    rules_changed();
+    written
 }
 
 /// Stores a received report once (by the `Flag`'s id); returns whether it was new.

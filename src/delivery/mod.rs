@@ -59,6 +59,8 @@ struct Inner {
     allow_private_network: bool,
     /// Which hosts may receive anything (see `domain::moderation`).
     federation_mode: FederationMode,
+    /// The moderation rules, in memory (a block made after a row was queued still stops it).
+    policies: crate::domain::moderation::Policies,
     wake: Notify,
     stopping: AtomicBool,
     stopped: Notify,
@@ -87,6 +89,7 @@ impl Delivery {
         federation_mode: FederationMode,
     ) -> Self {
         let (in_flight, _) = watch::channel(0);
+        let policies = crate::domain::moderation::Policies::new(limits.document_cache_ttl);
         Delivery {
             inner: Arc::new(Inner {
                 claim_slots: Arc::new(Semaphore::new(2 * limits.delivery_concurrency.max(1))),
@@ -97,6 +100,7 @@ impl Delivery {
                 limits,
                 allow_private_network,
                 federation_mode,
+                policies,
                 wake: Notify::new(),
                 stopping: AtomicBool::new(false),
                 stopped: Notify::new(),

@@ -111,7 +111,10 @@ async fn deliver(
 
 async fn attempt(inner: &Inner, row: &ClaimedDelivery) -> Outcome {
     // A block made after the row was queued still stops it: nothing reaches a refused host.
-    match crate::domain::moderation::host_policy(&inner.db, inner.federation_mode, &row.host).await
+    match inner
+        .policies
+        .host_policy(&inner.db, inner.federation_mode, &row.host)
+        .await
     {
         Ok(policy) if policy.refused => {
             tracing::info!(host = %row.host, "dropping a delivery to a blocked domain");

@@ -1,7 +1,13 @@
 //! Moderation rules: which remote hosts and actors Roadie federates with (domain blocks,
 //! allowlist mode, actor blocks), the Mastodon CSV format of block lists, admin tokens, reports
 //! and artist suspension. The inbox, the delivery workers and the remote fetcher all ask
-//! [`host_policy`]; nothing else decides whether a host is reachable.
+//! [`Policies`]; nothing else decides whether a host is reachable.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
 
 use url::Url;
 
@@ -113,43 +119,121 @@ pub struct HostPolicy {
     pub reject_reports: bool,
 }
 
-/// The policy for `host` (with or without port). The most specific block wins, as in Mastodon.
-pub async fn host_policy(db: &Db, mode: FederationMode, host: &str) -> DbResult<HostPolicy> {
-    let host = db::moderation::strip_port(host);
-    let domains = candidates(host);
-    let block = db::moderation::blocks_for(db, &domains)
-        .await?
-        .into_iter()
-        .max_by_key(|b| b.domain.len());
-    let mut policy = match block {
-        Some(b) => HostPolicy {
-            refused: b.severity == Severity::Suspend.as_str(),
-            silenced: b.severity == Severity::Silence.as_str(),
-            reject_media: b.reject_media,
-            reject_reports: b.reject_reports,
-        },
-        None => HostPolicy::default(),
-    };
-    if mode == FederationMode::Allowlist && !db::moderation::allowed(db, &domains).await? {
-        policy.refused = true;
-    }
-    Ok(policy)
+/// The moderation rules of the instance, held in memory: asked for every inbox delivery, every
+/// outgoing delivery and every remote fetch, they cost no database round trip while unchanged.
+///
+/// Freshness follows the rule of `http::cache`: a snapshot is used while no rule was written by
+/// this process since it was loaded (`db::moderation::rules_changes`) and for at most the TTL,
+/// so a block takes effect at once on the process that made it and within the TTL on others
+/// sharing the database.
+pub struct Policies {
+    ttl: Duration,
+    snapshot: RwLock<Option<Snapshot>>,
 }
 
-/// The policy for the host of `url`.
-pub async fn url_policy(db: &Db, mode: FederationMode, url: &Url) -> DbResult<HostPolicy> {
-    match url_host(url) {
-        Some(host) => host_policy(db, mode, &host).await,
-        None => Ok(HostPolicy {
-            refused: true,
-            ..HostPolicy::default()
-        }),
-    }
+struct Snapshot {
+    rules: Arc<Rules>,
+    changes: u64,
+    loaded: Instant,
 }
 
-/// Whether an actor is blocked instance-wide.
-pub async fn actor_blocked(db: &Db, actor_id: &str) -> DbResult<bool> {
-    db::moderation::actor_blocked(db, actor_id).await
+/// All blocks, allows and blocked actors (a few thousand rows at most on a real instance).
+#[derive(Default)]
+struct Rules {
+    blocks: HashMap<String, DomainBlockRow>,
+    allows: HashSet<String>,
+    blocked_actors: HashSet<String>,
+}
+
+impl Policies {
+    /// Rules are reloaded after `ttl` at the latest; a zero `ttl` reloads them for every question.
+    pub fn new(ttl: Duration) -> Self {
+        Policies {
+            ttl,
+            snapshot: RwLock::new(None),
+        }
+    }
+
+    async fn rules(&self, db: &Db) -> DbResult<Arc<Rules>> {
+        let changes = db::moderation::rules_changes();
+        {
+            let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = snapshot.as_ref() {
+                if s.changes == changes && s.loaded.elapsed() < self.ttl {
+                    return Ok(s.rules.clone());
+                }
+            }
+        }
+        let rules = Arc::new(Rules {
+            blocks: db::moderation::list_blocks(db)
+                .await?
+                .into_iter()
+                .map(|b| (b.domain.clone(), b))
+                .collect(),
+            allows: db::moderation::allowed_domains(db)
+                .await?
+                .into_iter()
+                .collect(),
+            blocked_actors: db::moderation::blocked_actor_ids(db)
+                .await?
+                .into_iter()
+                .collect(),
+        });
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(Snapshot {
+            rules: rules.clone(),
+            changes,
+            loaded: Instant::now(),
+        });
+        Ok(rules)
+    }
+
+    /// The policy for `host` (with or without port). The most specific block wins, as in
+    /// Mastodon.
+    pub async fn host_policy(
+        &self,
+        db: &Db,
+        mode: FederationMode,
+        host: &str,
+    ) -> DbResult<HostPolicy> {
+        let rules = self.rules(db).await?;
+        let domains = candidates(db::moderation::strip_port(host));
+        // Candidates run from the host itself to its shortest parent: the first hit is the
+        // most specific block.
+        let mut policy = match domains.iter().find_map(|d| rules.blocks.get(d)) {
+            Some(b) => HostPolicy {
+                refused: b.severity == Severity::Suspend.as_str(),
+                silenced: b.severity == Severity::Silence.as_str(),
+                reject_media: b.reject_media,
+                reject_reports: b.reject_reports,
+            },
+            None => HostPolicy::default(),
+        };
+        if mode == FederationMode::Allowlist && !domains.iter().any(|d| rules.allows.contains(d)) {
+            policy.refused = true;
+        }
+        Ok(policy)
+    }
+
+    /// The policy for the host of `url`; a URL without a host is refused.
+    pub async fn url_policy(
+        &self,
+        db: &Db,
+        mode: FederationMode,
+        url: &Url,
+    ) -> DbResult<HostPolicy> {
+        match url_host(url) {
+            Some(host) => self.host_policy(db, mode, &host).await,
+            None => Ok(HostPolicy {
+                refused: true,
+                ..HostPolicy::default()
+            }),
+        }
+    }
+
+    /// Whether an actor is blocked instance-wide.
+    pub async fn actor_blocked(&self, db: &Db, actor_id: &str) -> DbResult<bool> {
+        Ok(self.rules(db).await?.blocked_actors.contains(actor_id))
+    }
 }
 
 /// A block as given through the API or CLI, before normalisation.

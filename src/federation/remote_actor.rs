@@ -20,7 +20,6 @@ use crate::{
         self,
         remote_actors::{NewRemoteActor, RemoteActorRow},
     },
-    domain::moderation,
 };
 
 /// A cached remote actor with its parsed id.
@@ -170,7 +169,9 @@ impl Object for RemoteActor {
 /// Refuses hosts Roadie does not federate with (suspended, or not allowed in allowlist mode)
 /// before anything is fetched from them.
 async fn refuse_unless_federating(id: &Url, data: &Data<Ctx>) -> Result<(), FederationError> {
-    if moderation::url_policy(&data.db, data.config.federation_mode, id)
+    if data
+        .policies
+        .url_policy(&data.db, data.config.federation_mode, id)
         .await?
         .refused
     {

@@ -65,10 +65,11 @@ async fn lookup(state: &AppState, handle: &str) -> Result<(String, String, Jrd),
     client::check_destination(&lookup, state.config.allow_private_network)
         .map_err(|_| unreachable())?;
     // A server Roadie does not federate with is not asked anything.
-    let refused =
-        crate::domain::moderation::url_policy(&state.db, state.config.federation_mode, &lookup)
-            .await
-            .map_or(true, |p| p.refused);
+    let refused = state
+        .policies
+        .url_policy(&state.db, state.config.federation_mode, &lookup)
+        .await
+        .map_or(true, |p| p.refused);
     if refused {
         return Err(format!("This instance does not federate with {host}."));
     }

@@ -4,14 +4,14 @@
 use axum::{
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
+    response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
     authorized_fetch,
-    cache::Document,
+    cache::{self, Document},
     error::AppError,
     negotiation::{activity_json, activity_json_bytes, activity_json_ok, wants_activitypub},
     pages, passes,
@@ -43,8 +43,15 @@ pub async fn actor(
 ) -> Result<Response, AppError> {
     let username = username.strip_prefix('@').unwrap_or(&username);
     if !wants_activitypub(&headers) {
+        // The most visited page: served from the cache while nothing it shows changed.
+        if let Some(html) = state.pages.get(username) {
+            return Ok(Html(html).into_response());
+        }
+        let changes = cache::page_changes();
         let artist = artist(&state, username).await?;
-        return pages::profile(&state, &artist).await;
+        let html = pages::profile(&state, &artist).await?;
+        state.pages.put(username, changes, html.clone());
+        return Ok(Html(html).into_response());
     }
     if unsigned.is_some() {
         let artist = artist(&state, username).await?;

@@ -1,82 +1,85 @@
-//! An in-process cache of the documents other servers fetch most: each local artist's actor
-//! JSON and WebFinger answer, kept serialised so a hit costs no database round trip and no
-//! serialisation.
+//! In-process caches of what the fediverse and fans fetch most, so that a hit costs no database
+//! round trip and no serialisation or rendering:
 //!
-//! The rule that keeps it fresh: an entry is served only if no artist changed *in this process*
-//! since the entry was made (`db::artists::changes`, bumped after every committed write to
-//! `artists`), and only for `Limits::document_cache_ttl`. So a profile update shows at once on
-//! the process that made it, and within the TTL on other processes sharing the database.
+//! - [`DocumentCache`]: each local artist's actor JSON and WebFinger answer;
+//! - [`SuspensionCache`]: whether an artist is suspended (asked on every request about an artist);
+//! - [`PageCache`]: each artist's public profile page (HTML).
+//!
+//! The rule that keeps them fresh: an entry is served only if nothing it depends on changed *in
+//! this process* since the entry was made, and only for `Limits::document_cache_ttl`. So a change
+//! shows at once on the process that made it, and within the TTL on other processes sharing the
+//! database. What "changed" means:
+//!
+//! - documents and suspension: any committed write to `artists` or to suspensions
+//!   (`db::artists::changes`);
+//! - pages: that, or any request that may write (every method but `GET`/`HEAD`/`OPTIONS`, counted
+//!   by [`count_writes`] after the response), a counted pass visit, or a scheduler run that
+//!   published something ([`page_content_changed`]).
+//!
 //! Only answers about existing artists are cached; a new artist is found at once everywhere.
 
 use std::{
     collections::HashMap,
-    sync::RwLock,
+    hash::Hash,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        RwLock,
+    },
     time::{Duration, Instant},
 };
 
+use axum::{extract::Request, http::Method, middleware::Next, response::Response};
 use bytes::Bytes;
 
 use crate::db;
 
-/// Which document of an artist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Document {
-    Actor = 0,
-    Webfinger = 1,
-}
+/// Far more than the artists of one instance; when reached, a map starts again empty.
+const MAX_ENTRIES: usize = 4096;
 
-struct Entry {
-    body: Bytes,
-    /// `db::artists::changes()` read before the artist was loaded.
+struct Entry<V> {
+    value: V,
+    /// The change counter read before the data behind `value` was loaded.
     changes: u64,
     stored: Instant,
 }
 
-/// Serialised documents by kind and username (as requested).
-pub struct DocumentCache {
+/// A map whose entries are served while the change counter they were made under is current and
+/// they are younger than the TTL.
+struct FreshMap<K, V> {
     ttl: Duration,
-    /// One map per [`Document`], indexed by its discriminant.
-    maps: [RwLock<HashMap<String, Entry>>; 2],
+    entries: RwLock<HashMap<K, Entry<V>>>,
 }
 
-/// Far more than the artists of one instance; when reached, the cache starts again empty.
-const MAX_ENTRIES: usize = 4096;
-
-impl DocumentCache {
-    /// A cache whose entries live at most `ttl`; a zero `ttl` turns it off.
-    pub fn new(ttl: Duration) -> Self {
-        DocumentCache {
+impl<K: Eq + Hash, V: Clone> FreshMap<K, V> {
+    fn new(ttl: Duration) -> Self {
+        FreshMap {
             ttl,
-            maps: [RwLock::default(), RwLock::default()],
+            entries: RwLock::default(),
         }
     }
 
-    /// The stored body, if it is still valid by the rule above.
-    pub fn get(&self, document: Document, username: &str) -> Option<Bytes> {
-        let entries = self.maps[document as usize]
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(username)?;
-        (entry.changes == db::artists::changes() && entry.stored.elapsed() < self.ttl)
-            .then(|| entry.body.clone())
+    fn get<Q>(&self, key: &Q, changes: u64) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get(key)?;
+        (entry.changes == changes && entry.stored.elapsed() < self.ttl).then(|| entry.value.clone())
     }
 
-    /// Stores `body`, built from an artist loaded after `changes` was read from
-    /// `db::artists::changes()`: if the artist changed in between, the entry is never served.
-    pub fn put(&self, document: Document, username: &str, changes: u64, body: Bytes) {
+    fn put(&self, key: K, changes: u64, value: V) {
         if self.ttl.is_zero() {
             return;
         }
-        let mut entries = self.maps[document as usize]
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
         entries.insert(
-            username.to_owned(),
+            key,
             Entry {
-                body,
+                value,
                 changes,
                 stored: Instant::now(),
             },
@@ -84,35 +87,131 @@ impl DocumentCache {
     }
 }
 
+/// Which document of an artist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Document {
+    Actor,
+    Webfinger,
+}
+
+/// Serialised documents by kind and username (as requested).
+pub struct DocumentCache(FreshMap<(Document, String), Bytes>);
+
+impl DocumentCache {
+    /// A cache whose entries live at most `ttl`; a zero `ttl` turns it off.
+    pub fn new(ttl: Duration) -> Self {
+        DocumentCache(FreshMap::new(ttl))
+    }
+
+    /// The stored body, if it is still valid by the rule above.
+    pub fn get(&self, document: Document, username: &str) -> Option<Bytes> {
+        // The tuple key needs an owned name; this allocation is far cheaper than the query.
+        self.0
+            .get(&(document, username.to_owned()), db::artists::changes())
+    }
+
+    /// Stores `body`, built from an artist loaded after `changes` was read from
+    /// `db::artists::changes()`: if the artist changed in between, the entry is never served.
+    pub fn put(&self, document: Document, username: &str, changes: u64, body: Bytes) {
+        self.0.put((document, username.to_owned()), changes, body);
+    }
+}
+
+/// Whether an artist (by username) is suspended.
+pub struct SuspensionCache(FreshMap<String, bool>);
+
+impl SuspensionCache {
+    /// A cache whose entries live at most `ttl`; a zero `ttl` turns it off.
+    pub fn new(ttl: Duration) -> Self {
+        SuspensionCache(FreshMap::new(ttl))
+    }
+
+    /// The stored answer, if still valid.
+    pub fn get(&self, username: &str) -> Option<bool> {
+        self.0.get(username, db::artists::changes())
+    }
+
+    /// Stores an answer read after `changes` was read from `db::artists::changes()`.
+    pub fn put(&self, username: &str, changes: u64, suspended: bool) {
+        self.0.put(username.to_owned(), changes, suspended);
+    }
+}
+
+/// Rendered public profile pages by username.
+pub struct PageCache(FreshMap<String, Bytes>);
+
+/// Requests and jobs in this process that may have changed what a page shows.
+static PAGE_CONTENT_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// Records that something a public page shows may have changed (after it was committed).
+pub fn page_content_changed() {
+    PAGE_CONTENT_CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
+/// The counter page entries are checked against: it moves whenever an artist or anything else
+/// counted by [`page_content_changed`] changes (both parts only grow, so their sum does too).
+pub fn page_changes() -> u64 {
+    db::artists::changes().wrapping_add(PAGE_CONTENT_CHANGES.load(Ordering::Acquire))
+}
+
+impl PageCache {
+    /// A cache whose entries live at most `ttl`; a zero `ttl` turns it off.
+    pub fn new(ttl: Duration) -> Self {
+        PageCache(FreshMap::new(ttl))
+    }
+
+    /// The stored page, if still valid.
+    pub fn get(&self, username: &str) -> Option<Bytes> {
+        self.0.get(username, page_changes())
+    }
+
+    /// Stores a page rendered from data loaded after `changes` was read from [`page_changes`].
+    pub fn put(&self, username: &str, changes: u64, html: Bytes) {
+        self.0.put(username.to_owned(), changes, html);
+    }
+}
+
+/// Middleware: after any request that may have written (any method but `GET`, `HEAD` and
+/// `OPTIONS`: API calls, web forms, inbox deliveries), cached pages are no longer served.
+pub async fn count_writes(request: Request, next: Next) -> Response {
+    let may_write = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if may_write {
+        page_content_changed();
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn entries_expire_and_zero_ttl_stores_nothing() {
-        let cache = DocumentCache::new(Duration::from_secs(60));
-        let changes = db::artists::changes();
-        cache.put(Document::Actor, "band", changes, Bytes::from_static(b"{}"));
-        // Other tests in this process may create artists at any time, which only empties it.
-        if db::artists::changes() == changes {
-            assert_eq!(
-                cache.get(Document::Actor, "band").as_deref(),
-                Some(&b"{}"[..])
-            );
-        }
-        assert!(cache.get(Document::Webfinger, "band").is_none());
-        assert!(cache.get(Document::Actor, "other").is_none());
+    fn entries_follow_the_counter_and_expire() {
+        let map = FreshMap::new(Duration::from_secs(60));
+        map.put("band".to_owned(), 7, 1u8);
+        assert_eq!(map.get("band", 7), Some(1));
         // Made before a change that is already counted: never served.
-        cache.put(
-            Document::Actor,
-            "band",
-            changes.wrapping_sub(1),
-            Bytes::from_static(b"{}"),
-        );
-        assert!(cache.get(Document::Actor, "band").is_none());
+        assert_eq!(map.get("band", 8), None);
+        assert_eq!(map.get("other", 7), None);
 
-        let off = DocumentCache::new(Duration::ZERO);
-        off.put(Document::Actor, "band", changes, Bytes::from_static(b"{}"));
-        assert!(off.get(Document::Actor, "band").is_none());
+        let short = FreshMap::new(Duration::from_millis(1));
+        short.put("band".to_owned(), 7, 1u8);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(short.get("band", 7), None);
+
+        let off = FreshMap::new(Duration::ZERO);
+        off.put("band".to_owned(), 7, 1u8);
+        assert_eq!(off.get("band", 7), None);
+    }
+
+    #[test]
+    fn writes_outdate_pages() {
+        let before = page_changes();
+        page_content_changed();
+        assert_ne!(page_changes(), before);
     }
 }

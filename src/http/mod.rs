@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             suspension::gone_if_suspended,
         ))
+        .layer(axum::middleware::from_fn(cache::count_writes))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             std::sync::Arc::new(rate_limit::RateLimits::new(&state.config)),

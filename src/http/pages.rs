@@ -2,6 +2,7 @@
 
 use askama::Template;
 use axum::{
+    body::Bytes,
     http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
@@ -393,6 +394,14 @@ fn track_views(state: &AppState, tracks: &[TrackRow], media: &MediaSet) -> Vec<T
 #[template(path = "gone.html")]
 struct GonePage;
 
+/// Renders a template into bytes that can be kept and served again.
+pub(super) fn render_bytes(template: &impl Template) -> Result<Bytes, AppError> {
+    let html = template
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))?;
+    Ok(Bytes::from(html))
+}
+
 pub(super) fn render(template: &impl Template) -> Result<Response, AppError> {
     let html = template
         .render()
@@ -412,8 +421,8 @@ fn times(at: chrono::NaiveDateTime) -> (String, String) {
     )
 }
 
-/// The artist's public profile.
-pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppError> {
+/// The artist's public profile page, rendered (the caller caches it: see `http::cache::PageCache`).
+pub async fn profile(state: &AppState, artist: &Artist) -> Result<Bytes, AppError> {
     let followers = db::follows::count_accepted(&state.db, artist.id).await?;
     let post_count = db::posts::count_live(&state.db, artist.id).await?;
     let posts = db::posts::recent_public(&state.db, artist.id, PROFILE_POSTS)
@@ -461,7 +470,7 @@ pub async fn profile(state: &AppState, artist: &Artist) -> Result<Response, AppE
             title: r.title,
         })
         .collect();
-    render(&ProfilePage {
+    render_bytes(&ProfilePage {
         name: artist.display_name.clone(),
         handle: handle(state, artist),
         summary: artist.summary.clone(),

@@ -79,7 +79,13 @@ pub async fn count_visit(
         own_code: own.as_deref(),
     };
     match passes::count_visit(&state.db, &code, object, &visitor).await {
-        Ok(counted) => tracing::debug!(%code, counted, "pass visit"),
+        Ok(counted) => {
+            tracing::debug!(%code, counted, "pass visit");
+            if counted {
+                // The profile's leaderboard may move.
+                super::cache::page_content_changed();
+            }
+        }
         Err(e) => tracing::warn!(error = %e, "cannot count a pass visit"),
     }
 }

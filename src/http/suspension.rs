@@ -17,12 +17,21 @@ pub async fn gone_if_suspended(
     next: Next,
 ) -> Response {
     if let Some(username) = artist_named(request.uri()) {
-        match moderation::artist_suspended(&state.db, &username).await {
-            Ok(true) => {
-                return AppError::Gone("this account is suspended".to_owned()).into_response()
+        let suspended = match state.suspensions.get(&username) {
+            Some(known) => known,
+            None => {
+                let changes = crate::db::artists::changes();
+                match moderation::artist_suspended(&state.db, &username).await {
+                    Ok(suspended) => {
+                        state.suspensions.put(&username, changes, suspended);
+                        suspended
+                    }
+                    Err(e) => return AppError::from(e).into_response(),
+                }
             }
-            Ok(false) => {}
-            Err(e) => return AppError::from(e).into_response(),
+        };
+        if suspended {
+            return AppError::Gone("this account is suspended".to_owned()).into_response();
         }
     }
     next.run(request).await

@@ -73,15 +73,22 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
     }
 
     // Moderation comes before any fetch: a refused host is never contacted.
-    let policy = moderation::url_policy(&data.db, config.federation_mode, &actor_id).await?;
-    let key_policy =
-        moderation::url_policy(&data.db, config.federation_mode, &checked.key_id).await?;
-    if policy.refused || key_policy.refused {
+    let policies = &data.policies;
+    let policy = policies
+        .url_policy(&data.db, config.federation_mode, &actor_id)
+        .await?;
+    // The key normally lives on the actor's host; only a foreign key host needs its own check.
+    let key_refused = moderation::url_host(&checked.key_id) != moderation::url_host(&actor_id)
+        && policies
+            .url_policy(&data.db, config.federation_mode, &checked.key_id)
+            .await?
+            .refused;
+    if policy.refused || key_refused {
         return Err(FederationError::Forbidden(
             "this server does not federate with yours".to_owned(),
         ));
     }
-    if moderation::actor_blocked(&data.db, actor_id.as_str()).await? {
+    if policies.actor_blocked(&data.db, actor_id.as_str()).await? {
         return Err(FederationError::Forbidden(
             "you are blocked here".to_owned(),
         ));
