@@ -357,6 +357,28 @@ async def main() -> int:
 
     await check("c. Roadie's Accept{Follow} arrives; bovine verifies its signature and accept_for_follow returns our Follow", c_accept)
 
+    refused_copies: set[int] = set()  # the harness's own forged POSTs, not Roadie's deliveries
+
+    async def c_refusals():
+        """bovine's checker is not a formality: unsigned and tampered copies are refused."""
+        accept = next((r for r in store.inbox_requests if (r.json or {}).get("type") == "Accept"), None)
+        require(accept is not None, "no Accept arrived")
+        before, requests_before = len(store.received), len(store.inbox_requests)
+        url = f"{fan.origin}{accept.path}"
+        headers = {k: v for k, v in accept.headers.items() if k not in ("host", "content-length", "signature")}
+        async with plain.post(url, data=accept.body.encode(), headers=headers) as r:
+            require(r.status == 401, f"an unsigned copy of the Accept was answered {r.status}")
+        tampered = accept.body.replace("Accept", "Reject", 1).encode()
+        headers["signature"] = accept.headers["signature"]
+        async with plain.post(url, data=tampered, headers=headers) as r:
+            require(r.status == 401, f"a copy with a changed body (same signature and digest) was answered {r.status}")
+        refused_copies.update(id(r) for r in store.inbox_requests[requests_before:])
+        require(len(refused_copies) == 2, f"{len(refused_copies)} copies reached the inbox")
+        require(len(store.received) == before, "a refused copy was stored")
+        return "unsigned: 401; body changed under the same signature: 401"
+
+    await check("c. the fan's inbox refuses an unsigned copy and a tampered copy of Roadie's Accept", c_refusals)
+
     async def c_followers():
         await wait_for("followers totalItems 1", lambda: _eq(followers_total(), 1))
         status, profile, text = await api("GET", "/api/v1/profile")
@@ -900,7 +922,7 @@ async def main() -> int:
     await check("signatures: Roadie accepted every POST bovine signed (draft-cavage, rsa-sha256, lower-case sha-256 digest)", sig_roadie)
 
     async def sig_fan():
-        reqs = store.inbox_requests
+        reqs = [r for r in store.inbox_requests if id(r) not in refused_copies]
         require(len(reqs) >= 8, f"only {len(reqs)} deliveries arrived")
         for r in reqs:
             require(r.status == 202, f"{(r.json or {}).get('type')} answered {r.status}: {r.response_text}")
