@@ -175,9 +175,7 @@ class FanServer:
     # -- HTTP ----------------------------------------------------------------------------------
 
     def _json(self, data: Any, status: int = 200) -> web.Response:
-        return web.Response(
-            status=status, text=json.dumps(data), content_type="application/activity+json"
-        )
+        return web.Response(status=status, text=json.dumps(data), content_type="application/activity+json")
 
     async def _record_get(self, request: web.Request) -> None:
         entry = {

@@ -125,7 +125,12 @@ wire: list[dict] = []
 
 
 async def _on_start(_session, ctx, params):
-    ctx.entry = {"method": params.method, "url": str(params.url), "headers": {k.lower(): v for k, v in params.headers.items()}, "body": b""}
+    ctx.entry = {
+        "method": params.method,
+        "url": str(params.url),
+        "headers": {k.lower(): v for k, v in params.headers.items()},
+        "body": b"",
+    }
     wire.append(ctx.entry)
 
 
@@ -162,7 +167,9 @@ def describe_signature(headers: dict) -> str:
 
 # ----------------------------------------------------------------------------------------------
 async def main() -> int:
-    session = aiohttp.ClientSession(trace_configs=[tracing()], timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT))
+    session = aiohttp.ClientSession(
+        trace_configs=[tracing()], timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT)
+    )
     plain = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=STEP_TIMEOUT))
     fan = FanServer(FAN_PORT, log=lambda line: print(line, flush=True))
     await fan.actor.init(session=session)
@@ -170,14 +177,14 @@ async def main() -> int:
     actor = fan.actor  # BovineActor: signed POSTs and GETs as the fan
     store = fan.store
     print(f"# fan: {fan.actor_id} (RSA key {fan.key_id})   roadie: {ACTOR_URL}")
-    activity_factory, object_factory = factories_for_actor_object(
+    # Activities get ids under /activities/, the fan's notes under /notes/ (where it serves them).
+    activity_factory, _ = factories_for_actor_object(
         fan.actor_document, id_generator=lambda: f"{fan.origin}/activities/{uuid.uuid4()}"
     )
     _, note_factory = factories_for_actor_object(
         fan.actor_document, id_generator=lambda: f"{fan.origin}/notes/{uuid.uuid4()}"
     )
     note_factory.actor = actor  # reply_with_mention fetches the author for the Mention's name
-    del object_factory
 
     async def api(method: str, path: str, body=None):
         async with plain.request(
@@ -212,12 +219,18 @@ async def main() -> int:
         return None
 
     def request_for(activity_id: str):
-        return next((r for r in store.inbox_requests if isinstance(r.json, dict) and r.json.get("id") == activity_id), None)
+        return next(
+            (r for r in store.inbox_requests if isinstance(r.json, dict) and r.json.get("id") == activity_id),
+            None,
+        )
 
     def verified(entry) -> str:
         req = request_for(entry.id)
         require(req is not None, f"no raw request for {entry.id}")
-        require(req.verified_controller == ACTOR_URL, f"bovine verified {req.verified_controller} {req.verify_error or ''}")
+        require(
+            req.verified_controller == ACTOR_URL,
+            f"bovine verified {req.verified_controller} {req.verify_error or ''}",
+        )
         require(req.signature.get("keyId") == f"{ACTOR_URL}#main-key", f"keyId {req.signature.get('keyId')}")
         return f"to {req.path} -> {req.status}; {describe_signature(req.headers)}"
 
@@ -249,7 +262,9 @@ async def main() -> int:
         try:
             await wait_for(f"counts {want}", matches, EFFECT_TIMEOUT)
         except CheckFailed as e:
-            raise CheckFailed(f"{e}; GET /api/v1/{kind}/{ident} last answered {last[0]}: {last[2][:300]}")
+            raise CheckFailed(
+                f"{e}; GET /api/v1/{kind}/{ident} last answered {last[0]}: {last[2][:300]}"
+            ) from None
         return f"counts {last[1]['counts']} after {polls} GET(s)"
 
     def text_of(html: str) -> str:
@@ -263,7 +278,11 @@ async def main() -> int:
             m = re.search(pattern, text, re.I)
             return int(m.group(1)) if m else None
 
-        return {"boosts": n(r"(\d+) boosts?\b"), "likes": n(r"(\d+) likes?\b"), "replies": n(r"(\d+) repl(?:y|ies)\b")}
+        return {
+            "boosts": n(r"(\d+) boosts?\b"),
+            "likes": n(r"(\d+) likes?\b"),
+            "replies": n(r"(\d+) repl(?:y|ies)\b"),
+        }
 
     async def expect_page(url: str, ready) -> dict:
         page = {}
@@ -271,26 +290,46 @@ async def main() -> int:
         async def fetch():
             async with plain.get(url, headers={"Accept": "text/html"}) as response:
                 html = await response.text()
-                page.update(status=response.status, type=response.headers.get("content-type", ""), html=html, text=text_of(html))
+                page.update(
+                    status=response.status,
+                    type=response.headers.get("content-type", ""),
+                    html=html,
+                    text=text_of(html),
+                )
             return page["status"] == 200 and ready(page)
 
         try:
             await wait_for(f"the page {url}", fetch, EFFECT_TIMEOUT)
         except CheckFailed as e:
-            raise CheckFailed(f"{e}; GET {url} answered {page.get('status')}; text: {page.get('text', '')[-400:]!r}")
+            raise CheckFailed(
+                f"{e}; GET {url} answered {page.get('status')}; text: {page.get('text', '')[-400:]!r}"
+            ) from None
         require(page["type"].startswith("text/html"), f"Content-Type {page['type']}")
         page["counts"] = page_counts(page["text"])
         return page
 
     def assert_page_counts(page: dict, want: dict) -> None:
         for k, v in want.items():
-            require(page["counts"].get(k) == v, f"the page shows {k} {page['counts'].get(k)}, not {v}: {page['counts']}")
+            require(
+                page["counts"].get(k) == v,
+                f"the page shows {k} {page['counts'].get(k)}, not {v}: {page['counts']}",
+            )
 
     async def followers_total():
         data = await actor.get(f"{ACTOR_URL}/followers", fail_silently=True)
         return data.get("totalItems") if isinstance(data, dict) else None
 
-    state = SimpleNamespace(band=None, band_json=None, follow=None, post=None, post_note=None, like=None, boost=None, reply=None, reply_note=None)
+    state = SimpleNamespace(
+        band=None,
+        band_json=None,
+        follow=None,
+        post=None,
+        post_note=None,
+        like=None,
+        boost=None,
+        reply=None,
+        reply_note=None,
+    )
     run = uuid.uuid4().hex[:8]
     post_text = f"Interop night {run}: new single out now"
     reply_text = f"Great song {run}, played it twice"
@@ -303,7 +342,11 @@ async def main() -> int:
         href, _ = await lookup_uri_with_webfinger(session, f"acct:{HANDLE}")
         tried = [w["url"].split("?")[0] for w in wire[started:]]
         require(href == ACTOR_URL, f"lookup gave {href}; tried {tried}")
-        how = "https first, then http (BUTCHER_ALLOW_HTTP)" if any(t.startswith("https://") for t in tried) else "http"
+        how = (
+            "https first, then http (BUTCHER_ALLOW_HTTP)"
+            if any(t.startswith("https://") for t in tried)
+            else "http"
+        )
         async with plain.get(f"{ROADIE}/.well-known/webfinger", params={"resource": f"acct:{HANDLE}"}) as r:
             capture("received-webfinger", await r.json(content_type=None))
         return f"self -> {href}; {how}"
@@ -324,13 +367,19 @@ async def main() -> int:
         key = keys.get(f"{ACTOR_URL}#main-key")
         require(key is not None, f"keys {list(keys)}")
         require(key.controller == ACTOR_URL, f"key controller {key.controller}")
-        require(await band.validate_acct_uri(session), f"acct URI {band.unvalidated_acct_uri} not confirmed by WebFinger")
+        require(
+            await band.validate_acct_uri(session),
+            f"acct URI {band.unvalidated_acct_uri} not confirmed by WebFinger",
+        )
         require(f"acct:{HANDLE}" in band.identifiers, f"identifiers {band.identifiers}")
         state.band = band
         state.band_json = data
         return f"name {band.data.get('name')!r}, identifiers {sorted(band.identifiers)}"
 
-    await check("a. bovine fetches the actor (signed GET) and parses it: inbox, shared inbox, RSA key, acct: URI", a_actor)
+    await check(
+        "a. bovine fetches the actor (signed GET) and parses it: inbox, shared inbox, RSA key, acct: URI",
+        a_actor,
+    )
 
     # b. Follow ---------------------------------------------------------------------------------
     async def b_follow():
@@ -342,7 +391,9 @@ async def main() -> int:
         capture("sent-follow", json.loads(w["body"]))
         return f"POST {w['url']} -> {w['status']}; {describe_signature(w['headers'])}"
 
-    await check("b. fan sends Follow built by bovine's ActivityFactory, signed by bovine (answered 2xx)", b_follow)
+    await check(
+        "b. fan sends Follow built by bovine's ActivityFactory, signed by bovine (answered 2xx)", b_follow
+    )
 
     # c. Accept ---------------------------------------------------------------------------------
     async def c_accept():
@@ -355,7 +406,10 @@ async def main() -> int:
         capture("received-accept", got.json)
         return verified(got)
 
-    await check("c. Roadie's Accept{Follow} arrives; bovine verifies its signature and accept_for_follow returns our Follow", c_accept)
+    await check(
+        "c. Roadie's Accept{Follow} arrives; bovine verifies its signature and accept_for_follow returns our Follow",
+        c_accept,
+    )
 
     refused_copies: set[int] = set()  # the harness's own forged POSTs, not Roadie's deliveries
 
@@ -365,19 +419,26 @@ async def main() -> int:
         require(accept is not None, "no Accept arrived")
         before, requests_before = len(store.received), len(store.inbox_requests)
         url = f"{fan.origin}{accept.path}"
-        headers = {k: v for k, v in accept.headers.items() if k not in ("host", "content-length", "signature")}
+        headers = {
+            k: v for k, v in accept.headers.items() if k not in ("host", "content-length", "signature")
+        }
         async with plain.post(url, data=accept.body.encode(), headers=headers) as r:
             require(r.status == 401, f"an unsigned copy of the Accept was answered {r.status}")
         tampered = accept.body.replace("Accept", "Reject", 1).encode()
         headers["signature"] = accept.headers["signature"]
         async with plain.post(url, data=tampered, headers=headers) as r:
-            require(r.status == 401, f"a copy with a changed body (same signature and digest) was answered {r.status}")
+            require(
+                r.status == 401,
+                f"a copy with a changed body (same signature and digest) was answered {r.status}",
+            )
         refused_copies.update(id(r) for r in store.inbox_requests[requests_before:])
         require(len(refused_copies) == 2, f"{len(refused_copies)} copies reached the inbox")
         require(len(store.received) == before, "a refused copy was stored")
         return "unsigned: 401; body changed under the same signature: 401"
 
-    await check("c. the fan's inbox refuses an unsigned copy and a tampered copy of Roadie's Accept", c_refusals)
+    await check(
+        "c. the fan's inbox refuses an unsigned copy and a tampered copy of Roadie's Accept", c_refusals
+    )
 
     async def c_followers():
         await wait_for("followers totalItems 1", lambda: _eq(followers_total(), 1))
@@ -388,12 +449,18 @@ async def main() -> int:
     async def _eq(coro, want):
         return await coro == want
 
-    await check("c. Roadie's followers collection totalItems is 1 (signed GET), and the API says 1", c_followers)
+    await check(
+        "c. Roadie's followers collection totalItems is 1 (signed GET), and the API says 1", c_followers
+    )
 
     # d. Create{Note} ---------------------------------------------------------------------------
     async def d_create():
-        status, post, text = await api("POST", "/api/v1/posts", {"content": post_text, "visibility": "public"})
-        require(status == 201 and post and post.get("url"), f"POST /api/v1/posts answered {status}: {text[:300]}")
+        status, post, text = await api(
+            "POST", "/api/v1/posts", {"content": post_text, "visibility": "public"}
+        )
+        require(
+            status == 201 and post and post.get("url"), f"POST /api/v1/posts answered {status}: {text[:300]}"
+        )
         state.post = post
         got = await wait_for("Create{Note}", lambda: received("Create", post["url"]))
         note = await created_object(got)
@@ -406,20 +473,30 @@ async def main() -> int:
         capture("received-create-note", got.json)
         return verified(got)
 
-    await check("d. post via Roadie's API reaches the fan as Create{Note}; bovine verifies and parses it", d_create)
+    await check(
+        "d. post via Roadie's API reaches the fan as Create{Note}; bovine verifies and parses it", d_create
+    )
 
     async def d_dereference():
         require(state.post, "no post")
         data = await actor.get(state.post["url"])
-        require(isinstance(data, dict) and data.get("id") == state.post["url"], f"GET {state.post['url']} gave {str(data)[:200]}")
+        require(
+            isinstance(data, dict) and data.get("id") == state.post["url"],
+            f"GET {state.post['url']} gave {str(data)[:200]}",
+        )
         note = ParsedObject(data)
         require(post_text in (note.data.get("content") or ""), "dereferenced note lacks the text")
         capture("received-note", data)
         outbox = await actor.get_ordered_collection(f"{ACTOR_URL}/outbox")
-        objects = [i.get("object") for i in outbox["items"] if isinstance(i, dict) and i.get("type") == "Create"]
+        objects = [
+            i.get("object") for i in outbox["items"] if isinstance(i, dict) and i.get("type") == "Create"
+        ]
         ids = [o.get("id") if isinstance(o, dict) else o for o in objects]
         require(state.post["url"] in ids, f"outbox Creates {ids}")
-        require(len(outbox["items"]) == outbox["total_items"], f"{len(outbox['items'])} items, totalItems {outbox['total_items']}")
+        require(
+            len(outbox["items"]) == outbox["total_items"],
+            f"{len(outbox['items'])} items, totalItems {outbox['total_items']}",
+        )
         return f"outbox {outbox['total_items']} item(s) through bovine's get_ordered_collection"
 
     await check("d. bovine dereferences the post URL and pages through the outbox", d_dereference)
@@ -467,17 +544,24 @@ async def main() -> int:
         capture("sent-reply-create", json.loads(w["body"]))
         return f"POST {w['url']} -> {w['status']}; Mention {mention.get('name')}"
 
-    await check("e. fan sends a reply built by bovine's reply_with_mention, Create{Note inReplyTo the post} (answered 2xx)", e_reply)
+    await check(
+        "e. fan sends a reply built by bovine's reply_with_mention, Create{Note inReplyTo the post} (answered 2xx)",
+        e_reply,
+    )
 
     async def e_counts():
         require(state.post and state.like and state.boost and state.reply, "not all interactions were sent")
         return await expect_counts("posts", state.post["id"], {"boosts": 1, "likes": 1, "replies": 1})
 
-    await check("e. Roadie's API counts the post's boost, like and reply: boosts 1, likes 1, replies 1", e_counts)
+    await check(
+        "e. Roadie's API counts the post's boost, like and reply: boosts 1, likes 1, replies 1", e_counts
+    )
 
     async def e_page():
         require(state.reply, "no reply sent")
-        page = await expect_page(state.post["url"], lambda p: reply_text in p["text"] and f"@{fan_handle}" in p["text"])
+        page = await expect_page(
+            state.post["url"], lambda p: reply_text in p["text"] and f"@{fan_handle}" in p["text"]
+        )
         require(FAN_NAME in page["text"], f"the author name {FAN_NAME!r} is not on the page")
         assert_page_counts(page, {"boosts": 1, "likes": 1, "replies": 1})
         return f"page counts {page['counts']}"
@@ -521,7 +605,11 @@ async def main() -> int:
 
     async def e_update_reply():
         require(state.reply_note, "no reply sent")
-        edited = {**state.reply_note, "content": reply_html(edited_reply_text), "updated": bovine.utils.now_isoformat()}
+        edited = {
+            **state.reply_note,
+            "content": reply_html(edited_reply_text),
+            "updated": bovine.utils.now_isoformat(),
+        }
         update = activity_factory.update(edited).build()
         w = await send(update, inbox)
         state.reply_note = edited
@@ -570,11 +658,17 @@ async def main() -> int:
         require(isinstance(person, dict), f"object {person!r}"[:200])
         parsed = ParsedActor(person)
         require(parsed.data.get("name") == "The Band Live", f"name {parsed.data.get('name')}")
-        require(any(k.id == f"{ACTOR_URL}#main-key" for k in parsed.cryptographic_identifiers), "the updated actor lost its key")
+        require(
+            any(k.id == f"{ACTOR_URL}#main-key" for k in parsed.cryptographic_identifiers),
+            "the updated actor lost its key",
+        )
         capture("received-update-person", got.json)
         return verified(got)
 
-    await check("f. profile PATCH reaches the fan as Update{Person}; bovine parses the new name and key", f_update_person)
+    await check(
+        "f. profile PATCH reaches the fan as Update{Person}; bovine parses the new name and key",
+        f_update_person,
+    )
 
     # g. Delete ---------------------------------------------------------------------------------
     async def g_delete():
@@ -583,7 +677,9 @@ async def main() -> int:
         require(status == 204, f"DELETE answered {status}: {text[:200]}")
         got = await wait_for("Delete of the post", lambda: received("Delete", state.post["url"]))
         gone = await actor.get(state.post["url"])
-        require(isinstance(gone, dict) and gone.get("type") == "Tombstone", f"GET after delete: {str(gone)[:200]}")
+        require(
+            isinstance(gone, dict) and gone.get("type") == "Tombstone", f"GET after delete: {str(gone)[:200]}"
+        )
         capture("received-delete", got.json)
         return f"{verified(got)}; bovine's GET now gives a Tombstone"
 
@@ -605,7 +701,9 @@ async def main() -> int:
         form.add_field("file", data, filename=filename, content_type=content_type)
         if description:
             form.add_field("description", description)
-        async with plain.post(f"{ROADIE}/api/v1/media", data=form, headers={"Authorization": f"Bearer {TOKEN}"}) as r:
+        async with plain.post(
+            f"{ROADIE}/api/v1/media", data=form, headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as r:
             text = await r.text()
             return r.status, (json.loads(text) if text.startswith("{") else None), text
 
@@ -616,7 +714,10 @@ async def main() -> int:
             "release_date": "2025-06-01",
             "description": f"Recorded **live** over loopback. Run {run_tag}.",
             "cover_media_id": media.cover and media.cover["id"],
-            "tracks": [{"title": tracks[0], "preview_media_id": media.preview and media.preview["id"]}, {"title": tracks[1]}],
+            "tracks": [
+                {"title": tracks[0], "preview_media_id": media.preview and media.preview["id"]},
+                {"title": tracks[1]},
+            ],
             "links": [
                 {"kind": "buy", "label": "Bandcamp", "url": "https://band.example/buy", "payment": True},
                 {"kind": "stream", "label": "Radio", "url": "https://band.example/listen", "payment": False},
@@ -626,9 +727,14 @@ async def main() -> int:
 
     async def r_uploads():
         status, cover, text = await upload(png, "cover.png", "image/png", "A tiny test cover")
-        require(status == 201 and cover and cover.get("kind") == "image", f"cover upload {status}: {text[:200]}")
+        require(
+            status == 201 and cover and cover.get("kind") == "image", f"cover upload {status}: {text[:200]}"
+        )
         status, preview, text = await upload(mp3, "tone.mp3", "application/octet-stream", None)
-        require(status == 201 and preview and preview.get("content_type") == "audio/mpeg", f"audio upload {status}: {text[:200]}")
+        require(
+            status == 201 and preview and preview.get("content_type") == "audio/mpeg",
+            f"audio upload {status}: {text[:200]}",
+        )
         media.cover, media.preview = cover, preview
         return f"cover {cover['id']} ({cover['width']}x{cover['height']}), audio {preview['id']}"
 
@@ -637,7 +743,10 @@ async def main() -> int:
     async def r_create():
         require(media.cover and media.preview, "no media")
         status, release, text = await api("POST", "/api/v1/releases", release_body(release_title))
-        require(status == 201 and release and release.get("state") == "published", f"POST /api/v1/releases {status}: {text[:300]}")
+        require(
+            status == 201 and release and release.get("state") == "published",
+            f"POST /api/v1/releases {status}: {text[:300]}",
+        )
         rel.release = release
         got = await wait_for("Create{Note} of the release", lambda: received("Create", release["url"]))
         note = await created_object(got)
@@ -649,13 +758,18 @@ async def main() -> int:
         capture("received-create-release", got.json)
         return verified(got)
 
-    await check("r. release published via the API reaches the fan as Create{Note}; bovine verifies and parses it", r_create)
+    await check(
+        "r. release published via the API reaches the fan as Create{Note}; bovine verifies and parses it",
+        r_create,
+    )
 
     async def r_audio():
         require(rel.note, "no release Note")
         attachments = rel.note.data.get("attachment") or []
         audio = [a for a in attachments if str(a.get("mediaType", "")).startswith("audio/")]
-        require(len(audio) == 1, f"{len(audio)} audio attachments among {[a.get('type') for a in attachments]}")
+        require(
+            len(audio) == 1, f"{len(audio)} audio attachments among {[a.get('type') for a in attachments]}"
+        )
         doc = audio[0]
         require(doc.get("type") == "Document", f"audio attachment type {doc.get('type')}")
         require(doc.get("mediaType") == "audio/mpeg", f"mediaType {doc.get('mediaType')}")
@@ -665,15 +779,23 @@ async def main() -> int:
         require(icon.get("type") == "Image" and icon.get("url") == media.cover["url"], f"icon {icon}")
         async with session.get(doc["url"]) as r:
             body = await r.read()
-            require(r.status == 200 and r.headers.get("content-type", "").startswith("audio/mpeg"), f"GET {doc['url']}: {r.status} {r.headers.get('content-type')}")
+            require(
+                r.status == 200 and r.headers.get("content-type", "").startswith("audio/mpeg"),
+                f"GET {doc['url']}: {r.status} {r.headers.get('content-type')}",
+            )
             require(body == mp3, f"served {len(body)} bytes, not the {len(mp3)} uploaded")
         cover = next((a for a in attachments if a.get("url") == media.cover["url"]), None)
-        require(cover and cover.get("type") == "Document" and cover.get("width") == 2, f"cover attachment {cover}")
+        require(
+            cover and cover.get("type") == "Document" and cover.get("width") == 2, f"cover attachment {cover}"
+        )
         pay = next((a for a in attachments if a.get("type") == "Link"), None)
         require(pay and pay.get("href") == "https://band.example/buy", f"payment Link {pay}")
         return f"audio {doc['url']} ({len(body)} bytes), icon = cover, payment Link"
 
-    await check("r. bovine's parse keeps the audio Document (audio/mpeg, fetchable), its cover icon, the cover and payment Link", r_audio)
+    await check(
+        "r. bovine's parse keeps the audio Document (audio/mpeg, fetchable), its cover icon, the cover and payment Link",
+        r_audio,
+    )
 
     async def r_tags():
         require(rel.note, "no release Note")
@@ -682,11 +804,15 @@ async def main() -> int:
         require(str(tag.get("href", "")).startswith(ROADIE), f"Hashtag href {tag.get('href')}")
         content = rel.note.data.get("content") or ""
         require(release_title in content, "content lacks the title")
-        items = re.findall(r"<li>(.*?)</li>", (re.search(r"<ol>(.*?)</ol>", content, re.S) or [None, ""])[1], re.S)
+        items = re.findall(
+            r"<li>(.*?)</li>", (re.search(r"<ol>(.*?)</ol>", content, re.S) or [None, ""])[1], re.S
+        )
         require(len(items) == 2 and tracks[0] in items[0] and tracks[1] in items[1], f"tracklist {items}")
         return f"tag {tag['name']}; tracklist of {len(items)}"
 
-    await check("r. the release Note has its Hashtag, title and tracklist after bovine's JSON-LD compaction", r_tags)
+    await check(
+        "r. the release Note has its Hashtag, title and tracklist after bovine's JSON-LD compaction", r_tags
+    )
 
     async def r_dereference():
         require(rel.create, "no release")
@@ -696,20 +822,32 @@ async def main() -> int:
         served = {k: v for k, v in data.items() if k != "@context"}
         require(served == rel.create.json["object"], "the served JSON differs from the delivered object")
         fetched = ParsedObject(data)
-        require(fetched.data == ParsedObject(rel.create.json["object"] | {"@context": data["@context"]}).data, "bovine reads them differently")
+        require(
+            fetched.data == ParsedObject(rel.create.json["object"] | {"@context": data["@context"]}).data,
+            "bovine reads them differently",
+        )
         return "served = delivered, and bovine reads them alike"
 
     await check("r. bovine dereferences the release URL and gets the delivered Note", r_dereference)
 
     async def r_update():
         require(rel.release, "no release")
-        status, body, text = await api("PUT", f"/api/v1/releases/{rel.release['id']}", release_body(edited_title))
+        status, body, text = await api(
+            "PUT", f"/api/v1/releases/{rel.release['id']}", release_body(edited_title)
+        )
         require(200 <= status < 300, f"PUT answered {status}: {text[:200]}")
         got = await wait_for("Update of the release", lambda: received("Update", rel.release["url"]))
-        note = ParsedObject(got.activity.data["object"] | {"@context": got.json["@context"]}) if isinstance(got.activity.data.get("object"), dict) else None
+        note = (
+            ParsedObject(got.activity.data["object"] | {"@context": got.json["@context"]})
+            if isinstance(got.activity.data.get("object"), dict)
+            else None
+        )
         require(note and edited_title in (note.data.get("content") or ""), "content lacks the new title")
         published, updated = note.data.get("published"), note.data.get("updated")
-        require(updated and published and parse_time(updated) > parse_time(published), f"updated {updated}, published {published}")
+        require(
+            updated and published and parse_time(updated) > parse_time(published),
+            f"updated {updated}, published {published}",
+        )
         require(published == rel.create.json["object"]["published"], "published moved")
         capture("received-update-release", got.json)
         return f"{verified(got)}; updated {updated}"
@@ -733,7 +871,9 @@ async def main() -> int:
     async def r_counts():
         require(rel.release, "no release")
         counts = await expect_counts("releases", rel.release["id"], {"boosts": 1, "likes": 0, "replies": 1})
-        page = await expect_page(rel.release["url"], lambda p: release_reply_text in p["text"] and f"@{fan_handle}" in p["text"])
+        page = await expect_page(
+            rel.release["url"], lambda p: release_reply_text in p["text"] and f"@{fan_handle}" in p["text"]
+        )
         assert_page_counts(page, {"boosts": 1, "likes": 0, "replies": 1})
         return f"API {counts}; page {page['counts']}"
 
@@ -779,10 +919,17 @@ async def main() -> int:
         data = event.data
         require(data.get("type") == "Event", f"type {data.get('type')}")
         require(event.attributed_to_id == ACTOR_URL, f"attributedTo {event.attributed_to_id}")
-        require(parse_time(data.get("startTime", "")) == parse_time("2036-06-06T18:00:00Z"), f"startTime {data.get('startTime')}")
+        require(
+            parse_time(data.get("startTime", "")) == parse_time("2036-06-06T18:00:00Z"),
+            f"startTime {data.get('startTime')}",
+        )
         place = data.get("location") or {}
         require(place.get("type") == "Place" and place.get("name") == venue, f"location {place}")
-        require(abs(float(place.get("latitude", 0)) - 52.52) < 0.2 and abs(float(place.get("longitude", 0)) - 13.4) < 0.2, f"coordinates {place.get('latitude')},{place.get('longitude')}")
+        require(
+            abs(float(place.get("latitude", 0)) - 52.52) < 0.2
+            and abs(float(place.get("longitude", 0)) - 13.4) < 0.2,
+            f"coordinates {place.get('latitude')},{place.get('longitude')}",
+        )
         summary = data.get("summary") or ""
         for needle in (venue, "Berlin", "20:00", "https://tickets.example/loopback"):
             require(needle in summary, f"summary lacks {needle}: {summary!r}")
@@ -790,7 +937,9 @@ async def main() -> int:
         capture("received-create-event", got.json)
         return f"{verified(got)}; starts {data.get('startTime')}"
 
-    await check("s. show published via the API reaches the fan as Create{Event}: time, Place, summary", s_create)
+    await check(
+        "s. show published via the API reaches the fan as Create{Event}: time, Place, summary", s_create
+    )
 
     async def s_dereference():
         require(show.event, "no show")
@@ -810,7 +959,9 @@ async def main() -> int:
         # Not from bovine's parse: compacted against about:bovine, Mastodon's `featured`
         # (toot:featured) is no longer a short term there.
         featured = state.band_json.get("featured")
-        require(got.json.get("target") == featured, f"target {got.json.get('target')} is not featured {featured}")
+        require(
+            got.json.get("target") == featured, f"target {got.json.get('target')} is not featured {featured}"
+        )
         collection = await actor.get_ordered_collection(featured)
         require(show.view["url"] in collection["items"], f"featured {collection['items']}")
         return f"{verified(got)}; featured {collection['items']}"
@@ -825,7 +976,9 @@ async def main() -> int:
         event = got.json.get("object") or {}
         require(re.search("cancel", event.get("summary", ""), re.I), f"summary {event.get('summary')!r}")
         require(event.get("eventStatus") == "EventCancelled", f"eventStatus {event.get('eventStatus')}")
-        require(parse_time(event["updated"]) > parse_time(event["published"]), "updated is not after published")
+        require(
+            parse_time(event["updated"]) > parse_time(event["published"]), "updated is not after published"
+        )
         capture("received-update-event", got.json)
         return verified(got)
 
@@ -840,7 +993,9 @@ async def main() -> int:
         require(show.view["url"] not in collection["items"], f"still featured: {collection['items']}")
         return verified(got)
 
-    await check("s. show DELETE via the API reaches the fan as Delete, and the show leaves featured", s_delete)
+    await check(
+        "s. show DELETE via the API reaches the fan as Delete, and the show leaves featured", s_delete
+    )
 
     # h. Undo{Follow} ---------------------------------------------------------------------------
     async def h_unfollow():
@@ -867,9 +1022,17 @@ async def main() -> int:
         async def af():
             async with plain.get(ACTOR_URL + "/outbox", headers={"Accept": "application/activity+json"}) as r:
                 require(r.status == 401, f"an unsigned GET of the outbox answered {r.status}, not 401")
-            gets = [w for w in wire if w["method"] == "GET" and w["url"].startswith(ROADIE) and "signature" in w["headers"]]
+            gets = [
+                w
+                for w in wire
+                if w["method"] == "GET" and w["url"].startswith(ROADIE) and "signature" in w["headers"]
+            ]
             require(gets, "bovine made no signed GET")
-            bad = [f"{w['url']} -> {w.get('status')}" for w in gets if not 200 <= (w.get("status") or 0) < 300 and "/posts/" not in w["url"]]
+            bad = [
+                f"{w['url']} -> {w.get('status')}"
+                for w in gets
+                if not 200 <= (w.get("status") or 0) < 300 and "/posts/" not in w["url"]
+            ]
             require(not bad, f"signed GETs refused: {bad}")
             return f"unsigned 401; {len(gets)} signed GETs accepted; {describe_signature(gets[0]['headers'])}"
 
@@ -877,34 +1040,32 @@ async def main() -> int:
 
     # JSON-LD -----------------------------------------------------------------------------------
     async def jsonld_check():
-        docs = [("actor", CAPTURE_DIR / "received-actor.json"), ("note", CAPTURE_DIR / "received-note.json"), ("release note", CAPTURE_DIR / "received-release-note.json")]
+        docs = [
+            ("actor", CAPTURE_DIR / "received-actor.json"),
+            ("note", CAPTURE_DIR / "received-note.json"),
+            ("release note", CAPTURE_DIR / "received-release-note.json"),
+        ]
         problems, count = [], 0
         for name, path in docs:
             require(path.exists(), f"{name} not captured")
-        documents = [(n, json.loads(p.read_text())) for n, p in docs] + [(f"{r.json.get('type')} delivery", r.json) for r in store.inbox_requests if isinstance(r.json, dict)]
+        documents = [(n, json.loads(p.read_text())) for n, p in docs] + [
+            (f"{r.json.get('type')} delivery", r.json)
+            for r in store.inbox_requests
+            if isinstance(r.json, dict)
+        ]
         for name, doc in documents:
             count += 1
-            found = set()
-
-            def walk(node):
-                if isinstance(node, list):
-                    for n in node:
-                        walk(n)
-                elif isinstance(node, dict):
-                    for key, value in node.items():
-                        if key.startswith("_:"):
-                            found.add(key[2:])
-                        if key == "@type":
-                            found.update(t[2:] for t in as_list(value) if isinstance(t, str) and t.startswith("_:"))
-                        walk(value)
-
-            walk(jsonld.expand(doc))
+            found: set[str] = set()
+            undefined_terms(jsonld.expand(doc), found)
             if found:
                 problems.append(f"{name}: {sorted(found)}")
         require(not problems, f"terms outside the @context (expand to _:term): {problems}")
         return f"{count} documents expanded with PyLD through bovine's document loader"
 
-    await check("JSON-LD: every term Roadie served or delivered is defined by its @context (PyLD expansion)", jsonld_check)
+    await check(
+        "JSON-LD: every term Roadie served or delivered is defined by its @context (PyLD expansion)",
+        jsonld_check,
+    )
 
     # Signatures ----------------------------------------------------------------------------------
     async def sig_roadie():
@@ -916,17 +1077,26 @@ async def main() -> int:
             covered = sig.get("headers", "").split()
             for c in ("(request-target)", "host", "date", "digest"):
                 require(c in covered, f"{w['url']} does not cover {c}")
-            require(200 <= (w.get("status") or 0) < 300, f"{w['url']} answered {w.get('status')}: {w.get('response_text')}")
+            require(
+                200 <= (w.get("status") or 0) < 300,
+                f"{w['url']} answered {w.get('status')}: {w.get('response_text')}",
+            )
         return f"{len(posts)} POSTs; {describe_signature(posts[0]['headers'])}; digest {posts[0]['headers'].get('digest', '')[:8]}…"
 
-    await check("signatures: Roadie accepted every POST bovine signed (draft-cavage, rsa-sha256, lower-case sha-256 digest)", sig_roadie)
+    await check(
+        "signatures: Roadie accepted every POST bovine signed (draft-cavage, rsa-sha256, lower-case sha-256 digest)",
+        sig_roadie,
+    )
 
     async def sig_fan():
         reqs = [r for r in store.inbox_requests if id(r) not in refused_copies]
         require(len(reqs) >= 8, f"only {len(reqs)} deliveries arrived")
         for r in reqs:
             require(r.status == 202, f"{(r.json or {}).get('type')} answered {r.status}: {r.response_text}")
-            require(r.verified_controller == ACTOR_URL, f"{(r.json or {}).get('id')}: {r.verify_error or r.verified_controller}")
+            require(
+                r.verified_controller == ACTOR_URL,
+                f"{(r.json or {}).get('id')}: {r.verify_error or r.verified_controller}",
+            )
         await fan.verify_recorded_gets()
         roadie_gets = [g for g in store.other_requests if g["signed"]]
         require(roadie_gets, "Roadie fetched nothing signed from the fan")
@@ -952,6 +1122,25 @@ async def main() -> int:
     return 0 if all(results) else 1
 
 
+def undefined_terms(node, found: set[str]) -> None:
+    """Collects the terms an expanded JSON-LD document could not map to an IRI.
+
+    ActivityStreams' context sends unknown terms to blank-node IRIs ("@vocab": "_:"), so a
+    strict consumer loses them: they come out as "_:term".
+    """
+    if isinstance(node, list):
+        for item in node:
+            undefined_terms(item, found)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key.startswith("_:"):
+                found.add(key[2:])
+            if key == "@type":
+                types = value if isinstance(value, list) else [value]
+                found.update(t[2:] for t in types if isinstance(t, str) and t.startswith("_:"))
+            undefined_terms(value, found)
+
+
 def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -964,7 +1153,12 @@ def tiny_png() -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
     pixels = bytes([0, 200, 30, 60, 20, 120, 220, 0, 250, 200, 0, 10, 10, 10])
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(pixels)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
 
 
 if __name__ == "__main__":
