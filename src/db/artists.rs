@@ -25,11 +25,16 @@ pub struct Artist {
     pub discoverable: bool,
     /// JSON list of `{"name": …, "url": …}` profile links.
     pub links: String,
+    /// An avatar URL set from outside; nothing sets one today (see `avatar_file`).
     pub avatar_url: Option<String>,
     pub public_key_pem: String,
     pub private_key_pem: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Stored file name (under `/media/`) of the avatar, one of the artist's image uploads.
+    pub avatar_file: Option<String>,
+    /// Stored file name of the header image.
+    pub header_file: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -113,6 +118,10 @@ pub struct ProfileChanges {
     pub links: Option<String>,
     pub manually_approves_followers: Option<bool>,
     pub discoverable: Option<bool>,
+    /// `Some(None)` removes the avatar.
+    pub avatar_file: Option<Option<String>>,
+    /// `Some(None)` removes the header.
+    pub header_file: Option<Option<String>>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

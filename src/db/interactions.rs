@@ -305,3 +305,89 @@ pub async fn moderate_reply(db: &Db, id: i64, hidden: bool, remove: bool) -> DbR
         Ok(())
     })
 }
+
+/// Boosts, likes and visible replies per post or release of an artist, most boosted first:
+/// `(object_kind, object_id, counts)`.
+pub async fn counts_by_object(
+    db: &Db,
+    artist_id: i64,
+    limit: usize,
+) -> DbResult<Vec<(String, i64, Counts)>> {
+    let (by_kind, replied) = with_conn!(db, conn => {
+        let by_kind: Vec<(String, i64, String, i64)> = interactions::table
+            .filter(interactions::artist_id.eq(artist_id))
+            .group_by((interactions::object_kind, interactions::object_id, interactions::kind))
+            .select((
+                interactions::object_kind,
+                interactions::object_id,
+                interactions::kind,
+                diesel::dsl::count_star(),
+            ))
+            .load(conn)
+            .await?;
+        let replied: Vec<(String, i64, i64)> = replies::table
+            .filter(replies::artist_id.eq(artist_id))
+            .filter(replies::deleted_at.is_null())
+            .filter(replies::hidden.eq(false))
+            .group_by((replies::object_kind, replies::object_id))
+            .select((replies::object_kind, replies::object_id, diesel::dsl::count_star()))
+            .load(conn)
+            .await?;
+        (by_kind, replied)
+    });
+    let mut by_object: std::collections::HashMap<(String, i64), Counts> =
+        std::collections::HashMap::new();
+    for (object_kind, object_id, kind, n) in by_kind {
+        let counts = by_object.entry((object_kind, object_id)).or_default();
+        match kind.as_str() {
+            "announce" => counts.boosts = n,
+            "like" => counts.likes = n,
+            _ => {}
+        }
+    }
+    for (object_kind, object_id, n) in replied {
+        by_object
+            .entry((object_kind, object_id))
+            .or_default()
+            .replies = n;
+    }
+    let mut out: Vec<(String, i64, Counts)> = by_object
+        .into_iter()
+        .map(|((kind, id), counts)| (kind, id, counts))
+        .collect();
+    out.sort_by(|a, b| {
+        (b.2.boosts + b.2.likes + b.2.replies)
+            .cmp(&(a.2.boosts + a.2.likes + a.2.replies))
+            .then_with(|| b.1.cmp(&a.1))
+    });
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// A boost or like as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = interactions)]
+pub struct InteractionRow {
+    pub id: i64,
+    /// `announce` or `like`.
+    pub kind: String,
+    pub object_kind: String,
+    pub object_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+/// The latest boosts and likes of an artist's objects, newest first, with their fans.
+pub async fn recent_for_artist(
+    db: &Db,
+    artist_id: i64,
+    limit: i64,
+) -> DbResult<Vec<(InteractionRow, RemoteActorRow)>> {
+    with_conn!(db, conn => Ok(interactions::table
+        .inner_join(remote_actors::table.on(remote_actors::id.eq(interactions::remote_actor_id)))
+        .filter(interactions::artist_id.eq(artist_id))
+        .order((interactions::created_at.desc(), interactions::id.desc()))
+        .limit(limit)
+        .select((InteractionRow::as_select(), RemoteActorRow::as_select()))
+        .load(conn)
+        .await?))
+}

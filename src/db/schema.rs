@@ -16,6 +16,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         suspended_at -> Nullable<Timestamp>,
+        avatar_file -> Nullable<Text>,
+        header_file -> Nullable<Text>,
     }
 }
 

@@ -100,6 +100,28 @@ pub struct ProfileUpdate {
     pub links: Option<Vec<ProfileLink>>,
     pub manually_approves_followers: Option<bool>,
     pub discoverable: Option<bool>,
+    /// Id of one of the artist's image uploads to show as avatar; `Some(None)` removes it.
+    pub avatar_media_id: Option<Option<String>>,
+    /// Id of one of the artist's image uploads to show as header; `Some(None)` removes it.
+    pub header_media_id: Option<Option<String>>,
+}
+
+/// The stored file name of an artist's own image upload, for the avatar or header.
+async fn own_image(
+    db: &Db,
+    artist: &Artist,
+    media_id: Option<String>,
+    what: &str,
+) -> Result<Option<String>, DomainError> {
+    let Some(id) = media_id else {
+        return Ok(None);
+    };
+    match db::media::by_id(db, &id).await? {
+        Some(m) if m.artist_id == artist.id && m.kind == "image" => Ok(Some(m.file_name)),
+        _ => Err(DomainError::Invalid(format!(
+            "{what} {id:?} is not one of your image uploads"
+        ))),
+    }
 }
 
 /// Validates and applies a profile update, then tells followers' servers (`Update`).
@@ -152,6 +174,12 @@ pub async fn update_profile(
         }
         changes.links =
             Some(serde_json::to_string(&links).map_err(|e| DomainError::Internal(e.to_string()))?);
+    }
+    if let Some(avatar) = update.avatar_media_id {
+        changes.avatar_file = Some(own_image(db, artist, avatar, "avatar").await?);
+    }
+    if let Some(header) = update.header_media_id {
+        changes.header_file = Some(own_image(db, artist, header, "header").await?);
     }
     let updated =
         db::artists::update_profile(db, artist.id, &changes, |a| publisher.actor_updated(a))

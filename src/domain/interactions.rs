@@ -1,10 +1,15 @@
 //! Fans passing music along: boosts and likes of an artist's posts and releases, and replies to
 //! them. A boost is worth one point to the fan, once per object.
 
-use super::DomainError;
+use super::{
+    posts::{self, Mention, Visibility},
+    DomainError, Publisher,
+};
 use crate::db::{
     self,
+    artists::Artist,
     interactions::{NewReply, ObjectKey},
+    posts::PostRow,
     remote_actors::RemoteActorRow,
     Db,
 };
@@ -94,6 +99,57 @@ pub async fn edit_reply(
 /// Deletes a reply, if the fan wrote it.
 pub async fn delete_reply(db: &Db, fan: &RemoteActorRow, ap_id: &str) -> Result<bool, DomainError> {
     Ok(db::interactions::delete_reply(db, ap_id, fan.id).await?)
+}
+
+/// What an artist does with a fan's reply on Roadie's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyModeration {
+    Hide,
+    Unhide,
+    /// Removed from Roadie (it stays on the fan's server).
+    Remove,
+}
+
+/// Hides, shows again or removes a reply under one of the artist's posts or releases.
+pub async fn moderate_reply(
+    db: &Db,
+    artist: &Artist,
+    reply_id: i64,
+    action: ReplyModeration,
+) -> Result<(), DomainError> {
+    db::interactions::reply_of_artist(db, artist.id, reply_id)
+        .await?
+        .ok_or(DomainError::NotFound("reply"))?;
+    let (hidden, remove) = match action {
+        ReplyModeration::Hide => (true, false),
+        ReplyModeration::Unhide => (false, false),
+        ReplyModeration::Remove => (true, true),
+    };
+    Ok(db::interactions::moderate_reply(db, reply_id, hidden, remove).await?)
+}
+
+/// The artist answers a fan's reply: a public post (Markdown) in the thread that mentions the
+/// fan, so their server receives it even when they do not follow.
+pub async fn answer_reply(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    reply_id: i64,
+    content: &str,
+) -> Result<PostRow, DomainError> {
+    let (reply, fan) = db::interactions::reply_of_artist(db, artist.id, reply_id)
+        .await?
+        .ok_or(DomainError::NotFound("reply"))?;
+    posts::create_with(
+        db,
+        publisher,
+        artist,
+        content,
+        Visibility::Public,
+        Some(&reply.ap_id),
+        &[Mention::of(&fan)],
+    )
+    .await
 }
 
 #[cfg(test)]

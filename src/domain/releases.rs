@@ -336,6 +336,64 @@ pub async fn update(
     Ok(updated)
 }
 
+/// Puts a release's tracks in a new order. `order` lists the current positions (1-based) in the
+/// new order, each exactly once; titles, lengths and previews move with their track. Nothing
+/// else changes; a published release's followers get an `Update` (none when the order is the
+/// same).
+pub async fn reorder_tracks(
+    db: &Db,
+    publisher: &dyn Publisher,
+    artist: &Artist,
+    id: i64,
+    order: &[usize],
+) -> Result<(ReleaseRow, Vec<TrackRow>), DomainError> {
+    let release = own(db, artist, id).await?;
+    let tracks = db::releases::tracks_of(db, release.id).await?;
+    let n = tracks.len();
+    let mut seen = vec![false; n];
+    let is_permutation = order.len() == n
+        && order
+            .iter()
+            .all(|&p| (1..=n).contains(&p) && !std::mem::replace(&mut seen[p - 1], true));
+    if !is_permutation {
+        return Err(invalid(format!(
+            "the new order must give each of the {n} tracks a different position from 1 to {n}"
+        )));
+    }
+    if order.iter().enumerate().all(|(i, &p)| p == i + 1) {
+        return Ok((release, tracks));
+    }
+    let input = ReleaseInput {
+        title: release.title.clone(),
+        kind: ReleaseKind::parse(&release.kind).unwrap_or(ReleaseKind::Other),
+        release_date: release.release_date,
+        description: release.description_source.clone(),
+        cover_media_id: release.cover_media_id.clone(),
+        tracks: order
+            .iter()
+            .map(|&p| {
+                let t = &tracks[p - 1];
+                TrackInput {
+                    title: t.title.clone(),
+                    duration_secs: t.duration_secs.map(|d| d.max(0) as u32),
+                    preview_media_id: t.preview_media_id.clone(),
+                }
+            })
+            .collect(),
+        links: links(&release),
+        hashtags: hashtags(&release),
+        license: release.license.clone(),
+        credits: release.credits.clone(),
+    };
+    // The state stays as it is: `update` keeps a published release published.
+    let publication = match (release.state.as_str(), release.publish_at) {
+        ("published", _) => Publication::Now,
+        ("scheduled", Some(at)) => Publication::At(at),
+        _ => Publication::Draft,
+    };
+    update(db, publisher, artist, id, input, publication).await
+}
+
 /// Publishes a draft or scheduled release now.
 pub async fn publish_now(
     db: &Db,

@@ -48,15 +48,22 @@ pub fn artist_actor(artist: &Artist, urls: &Urls) -> LocalActor {
             owner: id.clone(),
             public_key_pem: artist.public_key_pem.clone(),
         },
-        icon: artist
-            .avatar_url
+        icon: match &artist.avatar_file {
+            Some(file) => Some(uploaded_image(urls, file)),
+            None => artist
+                .avatar_url
+                .as_deref()
+                .and_then(|u| Url::parse(u).ok())
+                .map(|url| Image {
+                    kind: "Image",
+                    url,
+                    media_type: None,
+                }),
+        },
+        image: artist
+            .header_file
             .as_deref()
-            .and_then(|u| Url::parse(u).ok())
-            .map(|url| Image {
-                kind: "Image",
-                url,
-                media_type: None,
-            }),
+            .map(|file| uploaded_image(urls, file)),
         attachment: links
             .into_iter()
             .map(|l| PropertyValue {
@@ -74,6 +81,15 @@ pub fn artist_actor(artist: &Artist, urls: &Urls) -> LocalActor {
         published: artist.created_at.and_utc(),
         attribution_domains: urls.base().host_str().map(|h| vec![h.to_owned()]).unwrap_or_default(),
         id,
+    }
+}
+
+/// An `Image` of one of Roadie's stored files, with the type it is served with.
+fn uploaded_image(urls: &Urls, file: &str) -> Image {
+    Image {
+        kind: "Image",
+        url: urls.media(file),
+        media_type: crate::media::content_type_of_name(file).map(str::to_owned),
     }
 }
 
@@ -101,6 +117,7 @@ pub fn instance_actor(urls: &Urls, domain: &str, public_key_pem: &str) -> LocalA
             public_key_pem: public_key_pem.to_owned(),
         },
         icon: None,
+        image: None,
         attachment: Vec::new(),
         manually_approves_followers: true,
         discoverable: false,

@@ -51,6 +51,8 @@ struct ProfilePage {
     passers_month: Vec<Passer>,
     passers_all: Vec<Passer>,
     tour_url: String,
+    avatar_url: Option<String>,
+    header_url: Option<String>,
 }
 
 struct ReleaseCard {
@@ -479,6 +481,14 @@ pub async fn profile(state: &AppState, artist: &Artist) -> Result<Bytes, AppErro
         feed_url: state.urls.artist_feed(&artist.username).to_string(),
         follow_url: state.urls.remote_follow(&artist.username).to_string(),
         tour_url: state.urls.tour(&artist.username).to_string(),
+        avatar_url: artist
+            .avatar_file
+            .as_deref()
+            .map(|f| state.urls.media(f).to_string()),
+        header_url: artist
+            .header_file
+            .as_deref()
+            .map(|f| state.urls.media(f).to_string()),
         followers,
         post_count,
         posts,

@@ -67,6 +67,9 @@ pub struct LocalActor {
     pub public_key: PublicKey,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icon: Option<Image>,
+    /// The header image (Mastodon shows it above the profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
     pub attachment: Vec<PropertyValue>,
     pub manually_approves_followers: bool,
     pub discoverable: bool,

@@ -44,6 +44,7 @@ use crate::AppState;
         releases::get_release,
         releases::update_release,
         releases::publish_release,
+        releases::reorder_tracks,
         releases::delete_release,
         super::passes::ledger,
         super::passes::per_object,
@@ -151,5 +152,9 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/releases/{id}/publish",
             post(releases::publish_release),
+        )
+        .route(
+            "/api/v1/releases/{id}/tracks/order",
+            post(releases::reorder_tracks),
         )
 }

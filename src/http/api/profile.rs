@@ -27,6 +27,10 @@ pub struct ProfileView {
     manually_approves_followers: bool,
     discoverable: bool,
     followers: i64,
+    /// The avatar's URL, when one is set.
+    avatar_url: Option<String>,
+    /// The header image's URL, when one is set.
+    header_url: Option<String>,
 }
 
 /// Settings to change; absent fields stay as they are.
@@ -43,6 +47,19 @@ pub struct ProfileUpdateBody {
     manually_approves_followers: Option<bool>,
     /// When false, fediverse servers are asked not to suggest or index the artist.
     discoverable: Option<bool>,
+    /// Id of an image uploaded through `/api/v1/media` to show as avatar; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    avatar_media_id: Option<Option<String>>,
+    /// Id of an uploaded image to show as the profile header; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    header_media_id: Option<Option<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from one left out (`None`, by `default`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 async fn view(state: &AppState, artist: &Artist) -> Result<ProfileView, AppError> {
@@ -56,6 +73,14 @@ async fn view(state: &AppState, artist: &Artist) -> Result<ProfileView, AppError
         summary: artist.summary.clone(),
         manually_approves_followers: artist.manually_approves_followers,
         discoverable: artist.discoverable,
+        avatar_url: artist
+            .avatar_file
+            .as_deref()
+            .map(|f| state.urls.media(f).to_string()),
+        header_url: artist
+            .header_file
+            .as_deref()
+            .map(|f| state.urls.media(f).to_string()),
     })
 }
 
@@ -92,6 +117,8 @@ pub async fn update_profile(
         links: body.links,
         manually_approves_followers: body.manually_approves_followers,
         discoverable: body.discoverable,
+        avatar_media_id: body.avatar_media_id,
+        header_media_id: body.header_media_id,
     };
     let artist =
         domain::artists::update_profile(&state.db, state.publisher.as_ref(), &artist, update)

@@ -320,6 +320,49 @@ pub async fn update_release(
     )))
 }
 
+/// A new order of a release's tracks.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackOrder {
+    /// The tracks' current positions (1-based) in their new order, e.g. `[2, 1, 3]`.
+    order: Vec<usize>,
+}
+
+/// Reorder a release's tracks (nothing else changes). Followers get an `Update` when it was
+/// published.
+#[utoipa::path(
+    post, path = "/api/v1/releases/{id}/tracks/order", tag = "releases", request_body = TrackOrder,
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Release id")),
+    responses(
+        (status = 200, description = "Reordered", body = ReleaseView),
+        (status = 404, description = "No such release of this artist", body = ErrorBody),
+        (status = 422, description = "Not an order of the current tracks", body = ErrorBody),
+    )
+)]
+pub async fn reorder_tracks(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<TrackOrder>,
+) -> Result<Json<ReleaseView>, AppError> {
+    let (release, tracks) = domain::releases::reorder_tracks(
+        &state.db,
+        state.publisher.as_ref(),
+        &artist,
+        id,
+        &body.order,
+    )
+    .await?;
+    Ok(Json(view(
+        &state,
+        &artist,
+        release,
+        tracks,
+        Counts::default(),
+    )))
+}
+
 /// Publish a draft or scheduled release now.
 #[utoipa::path(
     post, path = "/api/v1/releases/{id}/publish", tag = "releases",

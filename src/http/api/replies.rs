@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::{auth::ApiArtist, json::ApiJson};
 use crate::{
     db,
-    domain::posts::{self, Mention, Visibility},
+    domain::interactions::{self, ReplyModeration},
     http::error::{AppError, ErrorBody},
     AppState,
 };
@@ -65,15 +65,11 @@ pub async fn list(
 
 async fn moderate(
     state: &AppState,
-    artist_id: i64,
+    artist: &crate::db::artists::Artist,
     id: i64,
-    hidden: bool,
-    remove: bool,
+    action: ReplyModeration,
 ) -> Result<StatusCode, AppError> {
-    db::interactions::reply_of_artist(&state.db, artist_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("reply"))?;
-    db::interactions::moderate_reply(&state.db, id, hidden, remove).await?;
+    interactions::moderate_reply(&state.db, artist, id, action).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,7 +85,7 @@ pub async fn hide(
     ApiArtist(artist): ApiArtist,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    moderate(&state, artist.id, id, true, false).await
+    moderate(&state, &artist, id, ReplyModeration::Hide).await
 }
 
 /// Show a hidden reply again.
@@ -104,7 +100,7 @@ pub async fn unhide(
     ApiArtist(artist): ApiArtist,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    moderate(&state, artist.id, id, false, false).await
+    moderate(&state, &artist, id, ReplyModeration::Unhide).await
 }
 
 /// Remove a reply from Roadie.
@@ -119,7 +115,7 @@ pub async fn remove(
     ApiArtist(artist): ApiArtist,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, AppError> {
-    moderate(&state, artist.id, id, true, true).await
+    moderate(&state, &artist, id, ReplyModeration::Remove).await
 }
 
 /// The artist's answer to a reply.
@@ -146,17 +142,12 @@ pub async fn answer(
     Path(id): Path<i64>,
     ApiJson(body): ApiJson<Answer>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
-    let (reply, fan) = db::interactions::reply_of_artist(&state.db, artist.id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("reply"))?;
-    let post = posts::create_with(
+    let post = interactions::answer_reply(
         &state.db,
         state.publisher.as_ref(),
         &artist,
+        id,
         &body.content,
-        Visibility::Public,
-        Some(&reply.ap_id),
-        &[Mention::of(&fan)],
     )
     .await?;
     Ok((

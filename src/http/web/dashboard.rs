@@ -9,7 +9,10 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{render, render_status, see_other, Authed, Chrome, CsrfForm, FormErrors, WebError};
+use super::{
+    render, render_status, see_other, Authed, Chrome, CsrfForm, CsrfMultipart, FormErrors,
+    MultipartFields, WebError,
+};
 use crate::{
     db::{self, artists::Artist},
     domain::{
@@ -223,6 +226,41 @@ struct ProfilePage {
     manual: bool,
     saved: bool,
     errors: FormErrors,
+    /// The stored avatar and header, empty when none.
+    avatar_url: String,
+    header_url: String,
+}
+
+/// The public URL of a stored avatar or header file, empty when none.
+fn image_url(state: &AppState, file: &Option<String>) -> String {
+    file.as_deref()
+        .map(|f| state.urls.media(f).to_string())
+        .unwrap_or_default()
+}
+
+/// The profile form as stored.
+fn stored_profile(
+    state: &AppState,
+    authed: &Authed,
+    artist: &Artist,
+    access: Access,
+    saved: bool,
+    errors: FormErrors,
+) -> ProfilePage {
+    ProfilePage {
+        chrome: authed.chrome(),
+        nav: ArtistNav::new(artist, access, "profile"),
+        display_name: artist.display_name.clone(),
+        // The bio is stored rendered; sanitised HTML is valid Markdown input, so it round-trips.
+        summary: artist.summary.clone(),
+        preview: String::new(),
+        links: link_rows(domain::artists::profile_links(artist)),
+        manual: artist.manually_approves_followers,
+        saved,
+        errors,
+        avatar_url: image_url(state, &artist.avatar_file),
+        header_url: image_url(state, &artist.header_file),
+    }
 }
 
 fn link_rows(mut links: Vec<ProfileLink>) -> Vec<ProfileLink> {
@@ -250,18 +288,14 @@ pub async fn profile_page(
 ) -> Result<Response, WebError> {
     let (artist, access) = access(&state, &authed, &username).await?;
     access.require_owner()?;
-    render(&ProfilePage {
-        chrome: authed.chrome(),
-        nav: ArtistNav::new(&artist, access, "profile"),
-        display_name: artist.display_name.clone(),
-        // The bio is stored rendered; sanitised HTML is valid Markdown input, so it round-trips.
-        summary: artist.summary.clone(),
-        preview: String::new(),
-        links: link_rows(domain::artists::profile_links(&artist)),
-        manual: artist.manually_approves_followers,
-        saved: q.saved.is_some(),
-        errors: FormErrors::default(),
-    })
+    render(&stored_profile(
+        &state,
+        &authed,
+        &artist,
+        access,
+        q.saved.is_some(),
+        FormErrors::default(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -326,6 +360,8 @@ pub async fn update_profile(
             links: Some(links.clone()),
             manually_approves_followers: Some(form.manual.is_some()),
             discoverable: None,
+            avatar_media_id: None,
+            header_media_id: None,
         };
         match domain::artists::update_profile(&state.db, state.publisher.as_ref(), &artist, update)
             .await
@@ -359,7 +395,67 @@ pub async fn update_profile(
             manual: form.manual.is_some(),
             saved: false,
             errors,
+            avatar_url: image_url(&state, &artist.avatar_file),
+            header_url: image_url(&state, &artist.header_file),
         },
+    )
+}
+
+/// What the pictures form asks for one image: a new upload, removal, or nothing.
+fn image_choice(
+    fields: &MultipartFields,
+    field: &str,
+    errors: &mut FormErrors,
+) -> Option<Option<String>> {
+    match fields.files.get(field).and_then(|f| f.last()) {
+        Some(m) if m.kind == "image" => Some(Some(m.id.clone())),
+        Some(_) => {
+            errors.add(field, "This must be an image (JPEG, PNG, WebP or GIF).");
+            None
+        }
+        None if !fields.text(&format!("remove_{field}")).is_empty() => Some(None),
+        None => None,
+    }
+}
+
+/// `POST /dashboard/{artist}/profile/images` (owners, multipart): uploads a new avatar and/or
+/// header, or removes them. Followers' servers get the actor's `Update`, as for the profile.
+pub async fn update_images(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    form: CsrfMultipart,
+) -> Result<Response, WebError> {
+    let (artist, access) = access(&state, &form.0, &username).await?;
+    access.require_owner()?;
+    let mut errors = FormErrors::default();
+    let (authed, fields) = MultipartFields::read(&state, form, artist.id, &mut errors).await?;
+    let avatar = image_choice(&fields, "avatar", &mut errors);
+    let header = image_choice(&fields, "header", &mut errors);
+    if errors.is_empty() {
+        if avatar.is_none() && header.is_none() {
+            errors.add("avatar", "Choose a picture to upload, or tick “Remove”.");
+        } else {
+            let update = domain::artists::ProfileUpdate {
+                avatar_media_id: avatar,
+                header_media_id: header,
+                ..Default::default()
+            };
+            match domain::artists::update_profile(
+                &state.db,
+                state.publisher.as_ref(),
+                &artist,
+                update,
+            )
+            .await
+            {
+                Ok(_) => return Ok(see_other(&format!("/dashboard/{username}/profile?saved=1"))),
+                Err(e) => errors.domain(e, &[("avatar", "avatar"), ("header", "header")])?,
+            }
+        }
+    }
+    render_status(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &stored_profile(&state, &authed, &artist, access, false, errors),
     )
 }
 

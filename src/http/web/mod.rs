@@ -11,6 +11,7 @@ pub mod account;
 pub mod admin;
 mod assets;
 pub mod dashboard;
+pub mod fans;
 mod forms;
 mod limiter;
 pub mod releases;
@@ -112,6 +113,25 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/dashboard/{artist}/shows/{id}/cancel", post(shows::cancel))
         .route("/dashboard/{artist}/shows/{id}/delete", post(shows::delete))
+        .route(
+            "/dashboard/{artist}/profile/images",
+            post(dashboard::update_images.layer(uploads)),
+        )
+        .route(
+            "/dashboard/{artist}/releases/{id}/tracks",
+            post(releases::reorder_tracks),
+        )
+        .route("/dashboard/{artist}/interactions", get(fans::interactions))
+        .route(
+            "/dashboard/{artist}/replies/{id}/answer",
+            post(fans::answer_reply),
+        )
+        .route(
+            "/dashboard/{artist}/replies/{id}/{action}",
+            post(fans::moderate_reply),
+        )
+        .route("/dashboard/{artist}/leaderboard", get(fans::leaderboard))
+        .route("/dashboard/{artist}/alerts", get(fans::alerts))
         .route("/admin", get(admin::overview))
         .route("/admin/artists", post(admin::create_artist))
         .route("/admin/invites", post(admin::invite))

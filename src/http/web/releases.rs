@@ -118,6 +118,31 @@ struct FormPage {
     kinds: Vec<(&'static str, &'static str)>,
     v: ReleaseValues,
     errors: FormErrors,
+    /// The stored tracks, for the "Track order" form of an existing release.
+    order: Vec<OrderItem>,
+}
+
+/// A track in the "Track order" form.
+struct OrderItem {
+    /// Its current position, 1-based.
+    position: usize,
+    title: String,
+    /// The position typed for it (kept when the form comes back with an error).
+    typed: String,
+    has_preview: bool,
+}
+
+fn order_items(tracks: &[TrackRow]) -> Vec<OrderItem> {
+    tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| OrderItem {
+            position: i + 1,
+            title: t.title.clone(),
+            typed: (i + 1).to_string(),
+            has_preview: t.preview_media_id.is_some(),
+        })
+        .collect()
 }
 
 fn kinds() -> Vec<(&'static str, &'static str)> {
@@ -144,6 +169,7 @@ fn form_page(
         kinds: kinds(),
         v,
         errors,
+        order: Vec::new(),
     }
 }
 
@@ -227,7 +253,7 @@ pub async fn edit_page(
     let release = domain::releases::own(&state.db, &artist, id).await?;
     let tracks = db::releases::tracks_of(&state.db, release.id).await?;
     let v = values_of(&state, &release, &tracks).await?;
-    render(&form_page(
+    let mut page = form_page(
         &state,
         &authed,
         &artist,
@@ -235,7 +261,9 @@ pub async fn edit_page(
         Some(&release),
         v,
         FormErrors::default(),
-    ))
+    );
+    page.order = order_items(&tracks);
+    render(&page)
 }
 
 /// Reads the submitted form into values (files already stored) and, if it is complete, the
@@ -464,10 +492,90 @@ pub async fn update(
             Err(e) => errors.domain(e, RELEASE_FIELDS)?,
         }
     }
-    render_status(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &form_page(&state, &authed, &artist, access, Some(&release), v, errors),
-    )
+    let mut page = form_page(&state, &authed, &artist, access, Some(&release), v, errors);
+    page.order = order_items(&db::releases::tracks_of(&state.db, release.id).await?);
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+/// The new order a "Track order" form asks for, as current positions (1-based) in new order:
+/// an up/down button (`move` = `3:up`) swaps two neighbours; otherwise tracks are sorted by the
+/// numbers typed (`pos_1` … `pos_n`), ties keeping their current order. `Err` names the problem.
+fn requested_order(
+    form: &std::collections::HashMap<String, String>,
+    n: usize,
+) -> Result<Vec<usize>, String> {
+    let mut order: Vec<usize> = (1..=n).collect();
+    if let Some(m) = form.get("move") {
+        let (at, dir) = m.split_once(':').unwrap_or((m.as_str(), ""));
+        let at: usize = at.parse().unwrap_or(0);
+        let other = match dir {
+            "up" => at.checked_sub(1),
+            "down" => Some(at + 1),
+            _ => None,
+        };
+        if let Some(other) = other.filter(|o| (1..=n).contains(o) && (1..=n).contains(&at)) {
+            order.swap(at - 1, other - 1);
+        }
+        return Ok(order);
+    }
+    let mut wanted = Vec::with_capacity(n);
+    for p in 1..=n {
+        let typed = form
+            .get(&format!("pos_{p}"))
+            .map(|t| t.trim())
+            .unwrap_or("");
+        match typed.parse::<i64>() {
+            Ok(w) => wanted.push((w, p)),
+            Err(_) => {
+                return Err(format!(
+                    "Give each track a position number (track {p} has {typed:?})."
+                ))
+            }
+        }
+    }
+    wanted.sort();
+    Ok(wanted.into_iter().map(|(_, p)| p).collect())
+}
+
+/// `POST /dashboard/{artist}/releases/{id}/tracks`: reorders the tracks (position numbers or
+/// up/down buttons, no JavaScript needed), through `domain::releases::reorder_tracks`.
+pub async fn reorder_tracks(
+    State(state): State<AppState>,
+    Path((username, id)): Path<(String, i64)>,
+    CsrfForm(authed, form): CsrfForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    let (artist, access) = access(&state, &authed, &username).await?;
+    let release = domain::releases::own(&state.db, &artist, id).await?;
+    let tracks = db::releases::tracks_of(&state.db, release.id).await?;
+    let mut errors = FormErrors::default();
+    match requested_order(&form, tracks.len()) {
+        Ok(order) => match domain::releases::reorder_tracks(
+            &state.db,
+            state.publisher.as_ref(),
+            &artist,
+            id,
+            &order,
+        )
+        .await
+        {
+            Ok(_) => {
+                return Ok(see_other(&format!(
+                    "/dashboard/{username}/releases/{id}#track-order"
+                )))
+            }
+            Err(e) => errors.domain(e, &[("order", "the new order")])?,
+        },
+        Err(message) => errors.add("order", message),
+    }
+    let v = values_of(&state, &release, &tracks).await?;
+    let mut page = form_page(&state, &authed, &artist, access, Some(&release), v, errors);
+    page.order = order_items(&tracks);
+    for item in &mut page.order {
+        if let Some(typed) = form.get(&format!("pos_{}", item.position)) {
+            item.typed = typed.clone();
+        }
+    }
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
 /// `POST /dashboard/{artist}/releases/{id}/publish`

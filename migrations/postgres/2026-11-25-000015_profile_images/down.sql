@@ -1,0 +1,2 @@
+ALTER TABLE artists DROP COLUMN header_file;
+ALTER TABLE artists DROP COLUMN avatar_file;
