@@ -27,3 +27,4 @@ mod releases;
 mod shows;
 mod startup;
 mod web;
+mod web_admin;
