@@ -346,6 +346,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                         state.publisher.as_ref(),
                         CLI,
                         &username,
+                        "",
                         config.limits.suspension_delete_delay,
                     )
                     .await?;

@@ -253,6 +253,18 @@ async fn journey(app: &TestApp, c: &Client) {
     assert!(body_text(c).await.contains("The Band"));
     shot(c, "04-dashboard").await;
 
+    // The admin blocks a domain through the moderation page.
+    c.goto(&app.url("/admin/blocks")).await.unwrap();
+    fill(c, "domain", "spam.example").await;
+    click(c, "form[action='/admin/blocks'] button").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("div[id^='block-']"))
+        .await
+        .expect("the block is listed");
+    assert!(body_text(c).await.contains("spam.example"));
+    shot(c, "04b-admin-blocks").await;
+
     // A fan on a Mastodon-like server follows.
     let fans = Peer::start(&["fan"], true).await;
     let res = fans

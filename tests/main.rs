@@ -27,4 +27,5 @@ mod releases;
 mod shows;
 mod startup;
 mod web;
+mod web_admin;
 mod web_artist;

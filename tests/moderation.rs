@@ -818,7 +818,7 @@ async fn suspended_artist_is_deleted_remotely_and_gone_locally(backend: Backend)
             Method::POST,
             &admin,
             "/api/v1/admin/accounts/band/action",
-            Some(json!({"type": "suspend"})),
+            Some(json!({"type": "suspend", "text": "spam"})),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -880,4 +880,5 @@ async fn suspended_artist_is_deleted_remotely_and_gone_locally(backend: Backend)
     assert_eq!(log[1]["action"], "artist.suspend");
     assert_eq!(log[1]["actor"], "mod");
     assert_eq!(log[1]["target"], "band");
+    assert_eq!(log[1]["detail"], "spam", "the reason is kept");
 }

@@ -505,6 +505,19 @@ pub async fn artist_suspended_at(db: &Db, artist_id: i64) -> DbResult<Option<Nai
         .flatten()))
 }
 
+/// Every suspended artist's id and when they were suspended.
+pub async fn suspended_artists(db: &Db) -> DbResult<Vec<(i64, NaiveDateTime)>> {
+    let rows: Vec<(i64, Option<NaiveDateTime>)> = with_conn!(db, conn => artists::table
+        .filter(artists::suspended_at.is_not_null())
+        .select((artists::id, artists::suspended_at))
+        .load(conn)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, at)| at.map(|at| (id, at)))
+        .collect())
+}
+
 /// Suspends an artist: marks the row and stores the activities built by `announce` (`Update`
 /// then `Delete` of the actor, to followers), in one transaction; each activity's deliveries
 /// are due `spacing` after the previous one's, so they arrive in order. Returns false when the

@@ -30,6 +30,21 @@ diesel::table! {
     }
 }
 
+// The admin's description of the instance (issue 7, one row).
+diesel::table! {
+    instance_settings (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Text,
+        description_html -> Text,
+        rules -> Text,
+        contact_email -> Text,
+        contact_account -> Text,
+        registrations -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::table! {
     api_tokens (id) {
         id -> BigInt,

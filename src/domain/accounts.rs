@@ -236,6 +236,12 @@ pub async fn invite(
     if !by.is_admin {
         return Err(DomainError::Forbidden("only admins invite".to_owned()));
     }
+    if !super::instance::invites_open(db).await? {
+        return Err(DomainError::Conflict(
+            "registrations are closed: open them in the instance settings to invite people"
+                .to_owned(),
+        ));
+    }
     let token = random_token();
     db::users::insert_invite(
         db,
@@ -263,6 +269,12 @@ pub async fn open_invite(db: &Db, token: &str) -> Result<InviteRow, DomainError>
     // A set-up link is void once an admin exists, however that happened.
     if invite.is_admin && db::users::admin_exists(db).await? {
         return Err(DomainError::Gone("this set-up link was already used"));
+    }
+    // Invites stop working while the admin has closed registrations.
+    if !invite.is_admin && !super::instance::invites_open(db).await? {
+        return Err(DomainError::Gone(
+            "registrations on this instance are closed",
+        ));
     }
     Ok(invite)
 }

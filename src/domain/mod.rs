@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod artists;
 pub mod follows;
+pub mod instance;
 pub mod interactions;
 pub mod messages;
 pub mod moderation;

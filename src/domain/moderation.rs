@@ -772,12 +772,13 @@ pub async fn resolve_report(db: &Db, who: &str, id: i64) -> Result<(), DomainErr
 
 /// Suspends a local artist: `Update` then `Delete` of the actor go to followers' servers (which
 /// then drop the account and its follows); pages and documents answer 410 from now on. The
-/// `Delete` is due `delete_delay` after the `Update`.
+/// `Delete` is due `delete_delay` after the `Update`. The `reason` goes into the audit log.
 pub async fn suspend_artist(
     db: &Db,
     publisher: &dyn Publisher,
     who: &str,
     username: &str,
+    reason: &str,
     delete_delay: std::time::Duration,
 ) -> Result<(), DomainError> {
     let artist = db::artists::by_username(db, username)
@@ -791,7 +792,7 @@ pub async fn suspend_artist(
         actor: who.to_owned(),
         action: "artist.suspend",
         target: artist.username.clone(),
-        detail: String::new(),
+        detail: reason.trim().chars().take(1000).collect(),
     }];
     let spacing = chrono::Duration::from_std(delete_delay).unwrap_or(chrono::Duration::seconds(30));
     if !db::moderation::suspend_artist(db, artist.id, announce, spacing, &audit).await? {

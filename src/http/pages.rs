@@ -153,7 +153,8 @@ struct ArtistLink {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    domain: String,
+    /// The admin's settings (the name defaults to the domain).
+    instance: crate::domain::instance::Settings,
     artists: Vec<ArtistLink>,
 }
 
@@ -173,10 +174,8 @@ pub async fn home(
             name: a.display_name,
         })
         .collect();
-    render(&HomePage {
-        domain: state.config.domain.clone(),
-        artists,
-    })
+    let instance = crate::domain::instance::settings(&state.db, &state.config.domain).await?;
+    render(&HomePage { instance, artists })
 }
 
 struct TrackView {

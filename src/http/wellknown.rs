@@ -185,6 +185,7 @@ pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<serde_json::V
 pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, AppError> {
     let users = db::artists::count(&state.db).await?;
     let posts = db::posts::count_all_live(&state.db).await?;
+    let instance = crate::domain::instance::settings(&state.db, &state.config.domain).await?;
     let body = serde_json::json!({
         "version": "2.1",
         "software": {
@@ -199,7 +200,10 @@ pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, AppErro
             "users": {"total": users, "activeMonth": users, "activeHalfyear": users},
             "localPosts": posts,
         },
-        "metadata": {"nodeName": state.config.domain},
+        "metadata": {
+            "nodeName": instance.name,
+            "nodeDescription": instance.description_text(),
+        },
     });
     Ok((
         [(

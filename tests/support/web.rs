@@ -86,6 +86,40 @@ impl WebClient {
         self.finish(res).await
     }
 
+    /// POSTs a multipart form of `(name, file name, text)` parts, in order; a part with a file
+    /// name is sent as an uploaded file.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &str)],
+    ) -> Page {
+        let boundary = "RoadieTestBoundary7";
+        let mut body = String::new();
+        for (name, file, text) in parts {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\""
+            ));
+            if let Some(file) = file {
+                body.push_str(&format!("; filename=\"{file}\"\r\nContent-Type: text/csv"));
+            }
+            body.push_str(&format!("\r\n\r\n{text}\r\n"));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.finish(res).await
+    }
+
     /// GETs `page_path`, reads its CSRF token and POSTs `form` with it to `action`.
     pub async fn submit(&mut self, page_path: &str, action: &str, form: &[(&str, &str)]) -> Page {
         let page = self.get(page_path).await;

@@ -419,6 +419,9 @@ pub async fn artist_report(
 pub struct AccountAction {
     #[serde(rename = "type")]
     kind: String,
+    /// Why (Mastodon's `text`); kept in the audit log.
+    #[serde(default)]
+    text: String,
 }
 
 /// `POST /api/v1/admin/accounts/{username}/action` with `{"type": "suspend"}` (Mastodon's
@@ -439,6 +442,7 @@ pub async fn account_action(
         state.publisher.as_ref(),
         &who,
         &username,
+        &action.text,
         state.config.limits.suspension_delete_delay,
     )
     .await?;

@@ -1,5 +1,7 @@
 //! Admin screens: users, artists, invites and roles; federation status (queue and failing
-//! hosts, with "retry now"). Admins only; everyone else gets 403.
+//! hosts, with "retry now"). Admins only; everyone else gets 403. Instance settings are in
+//! [`super::instance`], moderation (suspension, blocks, reports, audit log) in
+//! [`super::moderation`].
 
 use askama::Template;
 use axum::{
@@ -17,12 +19,25 @@ use crate::{
     AppState,
 };
 
-fn require_admin(authed: &Authed) -> Result<(), WebError> {
+/// Refuses (403) everyone but the instance's admins.
+pub(super) fn require_admin(authed: &Authed) -> Result<(), WebError> {
     if authed.user.is_admin {
         Ok(())
     } else {
         Err(AppError::Forbidden("This page is for the instance's admins.".to_owned()).into())
     }
+}
+
+/// How an admin acting through the web interface is named in the audit log.
+pub(super) fn who(authed: &Authed) -> String {
+    format!("user:{}", authed.user.username)
+}
+
+struct ArtistItem {
+    username: String,
+    name: String,
+    /// When the artist was suspended (`YYYY-MM-DD`), empty if they are not.
+    suspended_since: String,
 }
 
 struct UserItem {
@@ -45,7 +60,7 @@ struct Typed {
 struct AdminPage {
     chrome: Chrome,
     users: Vec<UserItem>,
-    artists: Vec<(String, String)>,
+    artists: Vec<ArtistItem>,
     /// An invite link just made, shown once.
     invite_link: String,
     typed: Typed,
@@ -75,10 +90,19 @@ async fn admin_page(
             is_admin: u.is_admin,
         })
         .collect();
+    let suspended = db::moderation::suspended_artists(&state.db).await?;
     let artists = db::artists::list(&state.db, 1000)
         .await?
         .into_iter()
-        .map(|a| (a.username, a.display_name))
+        .map(|a| ArtistItem {
+            suspended_since: suspended
+                .iter()
+                .find(|(id, _)| *id == a.id)
+                .map(|(_, at)| at.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            username: a.username,
+            name: a.display_name,
+        })
         .collect();
     Ok(AdminPage {
         chrome: authed.chrome(),
@@ -194,19 +218,25 @@ pub async fn invite(
         ),
     };
     let role = Role::parse(&form.role).unwrap_or(Role::Editor);
-    let token =
-        domain::accounts::invite(&state.db, &authed.user, artist.as_ref().map(|a| (a, role)))
-            .await?;
-    let link = state.urls.join(&token).to_string();
-    let page = admin_page(
-        &state,
-        &authed,
-        link,
-        Typed::default(),
-        FormErrors::default(),
-    )
-    .await?;
-    let mut response = render(&page)?;
+    let mut errors = FormErrors::default();
+    let link =
+        match domain::accounts::invite(&state.db, &authed.user, artist.as_ref().map(|a| (a, role)))
+            .await
+        {
+            Ok(token) => state.urls.join(&token).to_string(),
+            // Registrations are closed: said next to the invite form.
+            Err(e) => {
+                errors.domain(e, &[("invite", "registrations")])?;
+                String::new()
+            }
+        };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = admin_page(&state, &authed, link, Typed::default(), errors).await?;
+    let mut response = render_status(status, &page)?;
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),

@@ -89,6 +89,36 @@ impl FromRequest<AppState> for CsrfMultipart {
     }
 }
 
+impl CsrfMultipart {
+    /// Reads a multipart form of text only (a CSV import): every field, uploaded files
+    /// included, as UTF-8 text by field name. The first field must be the CSRF token, as in
+    /// [`MultipartFields::read`]; the router's body limit bounds the whole form.
+    pub async fn text_fields(self) -> Result<(Authed, HashMap<String, String>), WebError> {
+        let CsrfMultipart(authed, mut multipart) = self;
+        let mut fields = HashMap::new();
+        let mut checked = false;
+        while let Some(field) = multipart.next_field().await.map_err(form_error)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(form_error)?;
+            if !checked {
+                let token = std::str::from_utf8(&bytes).unwrap_or_default();
+                if name != "csrf" || !same_token(token, &authed.session.csrf_token) {
+                    return Err(csrf_refused());
+                }
+                checked = true;
+                continue;
+            }
+            let text = String::from_utf8(bytes.to_vec())
+                .map_err(|_| AppError::Unprocessable(format!("{name} must be UTF-8 text")))?;
+            fields.insert(name, text);
+        }
+        if !checked {
+            return Err(csrf_refused());
+        }
+        Ok((authed, fields))
+    }
+}
+
 /// The fields of a multipart form: text by name, and uploaded files (already checked and
 /// stored as the artist's media) by field name, in order.
 #[derive(Default)]

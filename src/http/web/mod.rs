@@ -13,7 +13,9 @@ mod assets;
 pub mod dashboard;
 pub mod fans;
 mod forms;
+pub mod instance;
 mod limiter;
+pub mod moderation;
 pub mod releases;
 pub mod shows;
 
@@ -136,6 +138,32 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/artists", post(admin::create_artist))
         .route("/admin/invites", post(admin::invite))
         .route("/admin/roles", post(admin::assign_role))
+        .route(
+            "/admin/artists/{username}/suspend",
+            post(moderation::suspend),
+        )
+        .route(
+            "/admin/artists/{username}/unsuspend",
+            post(moderation::unsuspend),
+        )
+        .route("/admin/instance", get(instance::page).post(instance::save))
+        .route(
+            "/admin/blocks",
+            get(moderation::blocks).post(moderation::add_block),
+        )
+        .route("/admin/blocks/export.csv", get(moderation::export_blocks))
+        .route("/admin/blocks/import", post(moderation::import_blocks))
+        .route(
+            "/admin/blocks/{id}",
+            get(moderation::edit_block).post(moderation::update_block),
+        )
+        .route("/admin/blocks/{id}/delete", post(moderation::remove_block))
+        .route("/admin/reports", get(moderation::reports))
+        .route(
+            "/admin/reports/{id}/resolve",
+            post(moderation::resolve_report),
+        )
+        .route("/admin/audit", get(moderation::audit))
         .route("/admin/federation", get(admin::federation))
         .route(
             "/admin/federation/hosts/{host}/retry",
