@@ -207,7 +207,8 @@ async fn media_round_trip_through_a_bucket(backend: Backend) {
 }
 
 /// `ROADIE_MEDIA_BASE_URL` moves every published media URL (ActivityPub attachments, the API),
-/// while Roadie keeps answering `/media/…`; a bucket that does not exist stops the start-up.
+/// while Roadie keeps answering `/media/…`; a backup says it did not copy the bucket; a bucket
+/// that does not exist stops the start-up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn media_base_url_and_bad_buckets() {
     let s3 = S3Server::start().await;
@@ -274,6 +275,19 @@ async fn media_base_url_and_bad_buckets() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200, "Roadie still serves its own paths");
+
+    // A backup copies the database and says the media stayed in the bucket.
+    let dest = tempfile::tempdir().unwrap();
+    let report = roadie::admin::backup(&app.state.config, app.db(), &dest.path().join("b"))
+        .await
+        .unwrap();
+    assert!(report.database.exists());
+    assert_eq!(report.media_bucket.as_deref(), Some(BUCKET));
+    assert_eq!(report.media_files, 0);
+    assert_eq!(
+        files_under(&dest.path().join("b/media")),
+        Vec::<String>::new()
+    );
 
     let mut config = app.state.config.clone();
     config.media.storage = MediaStorageConfig::S3(s3.config("no-such-bucket"));
