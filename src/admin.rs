@@ -5,13 +5,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::{config::Config, db::Db};
+use crate::{
+    config::{Config, MediaStorageConfig},
+    db::Db,
+};
 
 /// What a backup wrote.
 #[derive(Debug)]
 pub struct BackupReport {
     pub database: PathBuf,
     pub media_files: usize,
+    /// With S3 storage: the bucket whose media were *not* copied (back it up separately).
+    pub media_bucket: Option<String>,
 }
 
 /// Writes a backup of a (possibly running) SQLite instance into the new directory `dest`, laid
@@ -20,13 +25,24 @@ pub struct BackupReport {
 ///
 /// The database is copied first, as of one moment; the media files after it. Uploads store
 /// their file before their row, so every file the copied database names is already there.
+/// With S3 storage only the database is copied; the report names the bucket, which is backed
+/// up with the storage provider's tools (see docs/ADMIN.md).
 pub async fn backup(config: &Config, db: &Db, dest: &Path) -> anyhow::Result<BackupReport> {
+    let media_bucket = match &config.media.storage {
+        MediaStorageConfig::Local => None,
+        MediaStorageConfig::S3(s3) => Some(s3.bucket.clone()),
+    };
     if let Db::Pg(_) = db {
+        let media = match &media_bucket {
+            Some(bucket) => format!("back up the S3 bucket {bucket:?} separately"),
+            None => format!(
+                "copy the media directory {}",
+                config.data_dir.join("media").display()
+            ),
+        };
         bail!(
             "roadie admin backup copies SQLite instances; for PostgreSQL use pg_dump \
-             (pg_dump --format=custom --file=roadie.dump DATABASE) and copy the media \
-             directory {}",
-            config.data_dir.join("media").display()
+             (pg_dump --format=custom --file=roadie.dump DATABASE) and {media}"
         );
     }
     if dest.exists()
@@ -41,10 +57,14 @@ pub async fn backup(config: &Config, db: &Db, dest: &Path) -> anyhow::Result<Bac
         .with_context(|| format!("cannot create {}", dest.display()))?;
     let database = dest.join("roadie.db");
     crate::db::maintenance::sqlite_backup(db, &database).await?;
-    let media_files = copy_media(&config.data_dir.join("media"), &dest.join("media"))?;
+    let media_files = match media_bucket {
+        Some(_) => 0,
+        None => copy_media(&config.data_dir.join("media"), &dest.join("media"))?,
+    };
     Ok(BackupReport {
         database,
         media_files,
+        media_bucket,
     })
 }
 

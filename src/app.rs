@@ -5,12 +5,15 @@ use std::{ops::Deref, sync::Arc};
 use activitypub_federation::config::FederationConfig;
 
 use crate::{
-    config::{Config, Protocol},
+    config::{Config, MediaStorageConfig, Protocol},
     db::{self, Db},
     delivery::Delivery,
     domain::Publisher,
     federation::{client, instance_actor::InstanceActor, keys, outbox::FederationPublisher},
-    media::storage::{LocalStorage, MediaStorage},
+    media::{
+        s3::S3Storage,
+        storage::{LocalStorage, MediaStorage},
+    },
     urls::Urls,
 };
 
@@ -99,8 +102,15 @@ impl AppState {
             public_key_pem: public_pem.clone(),
             private_key_pem: private_pem,
         };
-        let media: Arc<dyn MediaStorage> =
-            Arc::new(LocalStorage::new(config.data_dir.join("media"))?);
+        let media: Arc<dyn MediaStorage> = match &config.media.storage {
+            MediaStorageConfig::Local => {
+                Arc::new(LocalStorage::new(config.data_dir.join("media"))?)
+            }
+            // Uploads are still received and checked on this machine.
+            MediaStorageConfig::S3(s3) => {
+                Arc::new(S3Storage::connect(s3, config.data_dir.join("staging")).await?)
+            }
+        };
         let services = Arc::new(Services {
             media,
             urls,

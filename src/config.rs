@@ -59,6 +59,54 @@ pub struct Config {
     pub limits: Limits,
     /// Who the clients are (trusted proxies) and, in tests, how names resolve.
     pub network: Network,
+    /// Where uploaded media are kept and the URLs they are published under.
+    pub media: MediaConfig,
+}
+
+/// Media storage and URLs (`ROADIE_MEDIA_STORAGE`, `ROADIE_S3_*`, `ROADIE_MEDIA_BASE_URL`).
+#[derive(Clone, Debug, Default)]
+pub struct MediaConfig {
+    pub storage: MediaStorageConfig,
+    /// Media URLs are this URL (ending in `/`) plus the stored file name: a separate media
+    /// domain or the bucket's public URL. `None`: Roadie serves them at `/media/{name}`.
+    pub base_url: Option<Url>,
+}
+
+/// Where media files are kept.
+#[derive(Clone, Debug, Default)]
+pub enum MediaStorageConfig {
+    /// `data_dir/media` (the default).
+    #[default]
+    Local,
+    /// An S3-compatible bucket.
+    S3(S3Config),
+}
+
+/// An S3-compatible bucket (AWS, MinIO, Garage, …).
+#[derive(Clone)]
+pub struct S3Config {
+    pub bucket: String,
+    pub region: String,
+    /// The API endpoint for services other than AWS; `None`: AWS's endpoint for `region`.
+    pub endpoint: Option<Url>,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Path-style requests (`endpoint/bucket/key`) instead of virtual-hosted ones
+    /// (`bucket.endpoint/key`).
+    pub path_style: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<hidden>")
+            .field("path_style", &self.path_style)
+            .finish()
+    }
 }
 
 /// Network settings beyond the listening address.
@@ -221,6 +269,14 @@ struct RawConfig {
     rate_limit_pages: Option<u32>,
     rate_limit_login: Option<u32>,
     federation_mode: Option<String>,
+    media_storage: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
+    s3_path_style: Option<bool>,
+    media_base_url: Option<String>,
 }
 
 impl Config {
@@ -293,6 +349,22 @@ impl Config {
         if let Some(v) = var("ROADIE_FEDERATION_MODE") {
             raw.federation_mode = Some(v);
         }
+        for (name, field) in [
+            ("ROADIE_MEDIA_STORAGE", &mut raw.media_storage),
+            ("ROADIE_S3_BUCKET", &mut raw.s3_bucket),
+            ("ROADIE_S3_REGION", &mut raw.s3_region),
+            ("ROADIE_S3_ENDPOINT", &mut raw.s3_endpoint),
+            ("ROADIE_S3_ACCESS_KEY_ID", &mut raw.s3_access_key_id),
+            ("ROADIE_S3_SECRET_ACCESS_KEY", &mut raw.s3_secret_access_key),
+            ("ROADIE_MEDIA_BASE_URL", &mut raw.media_base_url),
+        ] {
+            if let Some(v) = var(name) {
+                *field = Some(v);
+            }
+        }
+        if let Some(v) = var("ROADIE_S3_PATH_STYLE") {
+            raw.s3_path_style = Some(parse_bool("ROADIE_S3_PATH_STYLE", &v)?);
+        }
         raw.validate()
     }
 }
@@ -309,6 +381,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
 
 impl RawConfig {
     fn validate(self) -> Result<Config, ConfigError> {
+        let media = self.media_config()?;
         let bind_text = self.bind.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
             ConfigError(format!(
@@ -384,6 +457,7 @@ impl RawConfig {
         };
 
         Ok(Config {
+            media,
             federation_mode,
             domain,
             bind,
@@ -399,6 +473,101 @@ impl RawConfig {
             },
         })
     }
+}
+
+impl RawConfig {
+    fn media_config(&self) -> Result<MediaConfig, ConfigError> {
+        let s3_vars = [
+            ("ROADIE_S3_BUCKET", self.s3_bucket.is_some()),
+            ("ROADIE_S3_REGION", self.s3_region.is_some()),
+            ("ROADIE_S3_ENDPOINT", self.s3_endpoint.is_some()),
+            ("ROADIE_S3_ACCESS_KEY_ID", self.s3_access_key_id.is_some()),
+            (
+                "ROADIE_S3_SECRET_ACCESS_KEY",
+                self.s3_secret_access_key.is_some(),
+            ),
+            ("ROADIE_S3_PATH_STYLE", self.s3_path_style.is_some()),
+        ];
+        let storage = match self.media_storage.as_deref().unwrap_or("local") {
+            "local" => {
+                // Half a bucket configuration that is silently ignored would keep media on
+                // the local disk without anyone noticing.
+                if let Some((name, _)) = s3_vars.iter().find(|(_, set)| *set) {
+                    return Err(ConfigError(format!(
+                        "{name} is set but ROADIE_MEDIA_STORAGE is not s3"
+                    )));
+                }
+                MediaStorageConfig::Local
+            }
+            "s3" => {
+                let required = |name: &str, value: &Option<String>| {
+                    value
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned)
+                        .ok_or_else(|| {
+                            ConfigError(format!("{name} must be set when ROADIE_MEDIA_STORAGE=s3"))
+                        })
+                };
+                let endpoint = match &self.s3_endpoint {
+                    Some(text) => Some(http_url("ROADIE_S3_ENDPOINT", text)?),
+                    None => None,
+                };
+                MediaStorageConfig::S3(S3Config {
+                    bucket: required("ROADIE_S3_BUCKET", &self.s3_bucket)?,
+                    region: self
+                        .s3_region
+                        .clone()
+                        .unwrap_or_else(|| "us-east-1".to_owned()),
+                    // Self-hosted servers (MinIO, Garage) are usually addressed by path; AWS by
+                    // bucket host name.
+                    path_style: self.s3_path_style.unwrap_or(endpoint.is_some()),
+                    endpoint,
+                    access_key_id: required("ROADIE_S3_ACCESS_KEY_ID", &self.s3_access_key_id)?,
+                    secret_access_key: required(
+                        "ROADIE_S3_SECRET_ACCESS_KEY",
+                        &self.s3_secret_access_key,
+                    )?,
+                })
+            }
+            other => {
+                return Err(ConfigError(format!(
+                    "ROADIE_MEDIA_STORAGE must be local or s3, not {other:?}"
+                )))
+            }
+        };
+        let base_url = match &self.media_base_url {
+            Some(text) => {
+                let mut url = http_url("ROADIE_MEDIA_BASE_URL", text)?;
+                if url.query().is_some() || url.fragment().is_some() {
+                    return Err(ConfigError(format!(
+                        "ROADIE_MEDIA_BASE_URL must not have a query or fragment, not {text:?}"
+                    )));
+                }
+                // File names are appended to it.
+                if !url.path().ends_with('/') {
+                    let path = format!("{}/", url.path());
+                    url.set_path(&path);
+                }
+                Some(url)
+            }
+            None => None,
+        };
+        Ok(MediaConfig { storage, base_url })
+    }
+}
+
+/// An absolute `http` or `https` URL with a host.
+fn http_url(name: &str, text: &str) -> Result<Url, ConfigError> {
+    Url::parse(text.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{name} must be an http:// or https:// URL, not {text:?}"
+            ))
+        })
 }
 
 /// `10.0.0.0/8, 2001:db8::/32, 127.0.0.1` (a bare address is a single host).
@@ -513,6 +682,83 @@ mod tests {
             c.limits.rate_pages_per_minute,
             Limits::default().rate_pages_per_minute
         );
+    }
+
+    #[test]
+    fn media_storage_is_local_unless_a_bucket_is_configured() {
+        let c = Config::from_sources(None, &env(&[])).unwrap();
+        assert!(matches!(c.media.storage, MediaStorageConfig::Local));
+        assert_eq!(c.media.base_url, None);
+
+        let c = Config::from_sources(
+            None,
+            &env(&[
+                ("ROADIE_MEDIA_STORAGE", "s3"),
+                ("ROADIE_S3_BUCKET", "roadie-media"),
+                ("ROADIE_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("ROADIE_S3_ACCESS_KEY_ID", "key"),
+                ("ROADIE_S3_SECRET_ACCESS_KEY", "secret"),
+                ("ROADIE_MEDIA_BASE_URL", "https://media.example/roadie"),
+            ]),
+        )
+        .unwrap();
+        let MediaStorageConfig::S3(s3) = &c.media.storage else {
+            panic!("expected s3: {:?}", c.media.storage);
+        };
+        assert_eq!(s3.bucket, "roadie-media");
+        assert_eq!(s3.region, "us-east-1");
+        assert!(s3.path_style, "a custom endpoint defaults to path style");
+        assert!(
+            !format!("{s3:?}").contains("secret\""),
+            "the secret is not logged"
+        );
+        assert_eq!(
+            c.media.base_url.as_ref().map(Url::as_str),
+            Some("https://media.example/roadie/")
+        );
+
+        for (vars, named) in [
+            (
+                vec![("ROADIE_MEDIA_STORAGE", "ftp")],
+                "ROADIE_MEDIA_STORAGE",
+            ),
+            (vec![("ROADIE_MEDIA_STORAGE", "s3")], "ROADIE_S3_BUCKET"),
+            (
+                vec![("ROADIE_MEDIA_STORAGE", "s3"), ("ROADIE_S3_BUCKET", "b")],
+                "ROADIE_S3_ACCESS_KEY_ID",
+            ),
+            (
+                vec![
+                    ("ROADIE_MEDIA_STORAGE", "s3"),
+                    ("ROADIE_S3_BUCKET", "b"),
+                    ("ROADIE_S3_ACCESS_KEY_ID", "k"),
+                ],
+                "ROADIE_S3_SECRET_ACCESS_KEY",
+            ),
+            (
+                vec![
+                    ("ROADIE_MEDIA_STORAGE", "s3"),
+                    ("ROADIE_S3_ENDPOINT", "minio:9000"),
+                ],
+                "ROADIE_S3_ENDPOINT",
+            ),
+            (vec![("ROADIE_S3_BUCKET", "b")], "ROADIE_S3_BUCKET"),
+            (
+                vec![("ROADIE_S3_PATH_STYLE", "sometimes")],
+                "ROADIE_S3_PATH_STYLE",
+            ),
+            (
+                vec![("ROADIE_MEDIA_BASE_URL", "/media")],
+                "ROADIE_MEDIA_BASE_URL",
+            ),
+            (
+                vec![("ROADIE_MEDIA_BASE_URL", "https://m.example/?x=1")],
+                "ROADIE_MEDIA_BASE_URL",
+            ),
+        ] {
+            let err = Config::from_sources(None, &env(&vars)).unwrap_err();
+            assert!(err.to_string().contains(named), "{vars:?}: {err}");
+        }
     }
 
     #[test]

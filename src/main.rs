@@ -281,12 +281,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             match command {
                 AdminCommand::Backup { path } => {
                     let report = roadie::admin::backup(&config, &db, &path).await?;
-                    println!(
-                        "backup written: {} and {} media files in {}",
-                        report.database.display(),
-                        report.media_files,
-                        path.join("media").display()
-                    );
+                    match &report.media_bucket {
+                        None => println!(
+                            "backup written: {} and {} media files in {}",
+                            report.database.display(),
+                            report.media_files,
+                            path.join("media").display()
+                        ),
+                        Some(bucket) => {
+                            println!("backup written: {}", report.database.display());
+                            println!(
+                                "media NOT copied: they are in the S3 bucket {bucket:?}; back \
+                                 it up with your provider's tools (see docs/ADMIN.md, Backups)"
+                            );
+                        }
+                    }
                 }
                 AdminCommand::CopyTo { database_url } => {
                     if !(database_url.starts_with("postgres://")
@@ -300,9 +309,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     for t in &copied {
                         println!("{:<24} {:>8} rows", t.table, t.rows);
                     }
+                    let media = match &config.media.storage {
+                        roadie::config::MediaStorageConfig::Local => {
+                            "keep ROADIE_DATA_DIR (media files stay where they are)".to_owned()
+                        }
+                        roadie::config::MediaStorageConfig::S3(s3) => format!(
+                            "keep the ROADIE_S3_* settings (media stay in the bucket {:?})",
+                            s3.bucket
+                        ),
+                    };
                     println!(
-                        "copied; now set ROADIE_DATABASE_URL to the PostgreSQL URL and keep \
-                         ROADIE_DATA_DIR (media files stay where they are)"
+                        "copied; now set ROADIE_DATABASE_URL to the PostgreSQL URL and {media}"
                     );
                 }
                 AdminCommand::Artist {

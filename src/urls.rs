@@ -9,12 +9,15 @@ use crate::config::Config;
 #[derive(Clone, Debug)]
 pub struct Urls {
     base: String,
+    /// `ROADIE_MEDIA_BASE_URL` (ends in `/`), when media are published elsewhere.
+    media_base: Option<Url>,
 }
 
 impl Urls {
     pub fn new(config: &Config) -> Self {
         Urls {
             base: config.base_url(),
+            media_base: config.media.base_url.clone(),
         }
     }
 
@@ -97,9 +100,16 @@ impl Urls {
             .ok();
         url
     }
-    /// A stored media file, served by Roadie.
+    /// A stored media file: under `ROADIE_MEDIA_BASE_URL` when set, else served by Roadie at
+    /// `/media/{file_name}` (which also keeps answering when a base URL is set).
     pub fn media(&self, file_name: &str) -> Url {
-        self.at(&format!("/media/{file_name}"))
+        match &self.media_base {
+            // Stored names are `[0-9a-f.a-z]` only, so joining cannot leave the base path.
+            Some(base) => base
+                .join(file_name)
+                .unwrap_or_else(|_| panic!("media name {file_name:?} must form a valid URL")),
+            None => self.at(&format!("/media/{file_name}")),
+        }
     }
     pub fn show(&self, username: &str, id: i64) -> Url {
         self.at(&format!("/users/{username}/shows/{id}"))

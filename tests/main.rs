@@ -24,6 +24,7 @@ mod passes;
 mod posts;
 mod release_pages;
 mod releases;
+mod s3;
 mod shows;
 mod startup;
 mod web;

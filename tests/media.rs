@@ -24,13 +24,13 @@ on_both_backends! {
 const BOUNDARY: &str = "roadie-test-boundary-7d3f";
 
 /// One part of a multipart form: name, file name and client-declared type (for files), bytes.
-struct Part<'a> {
+pub(crate) struct Part<'a> {
     name: &'a str,
     file: Option<(&'a str, &'a str)>,
     data: &'a [u8],
 }
 
-fn file_part<'a>(file_name: &'a str, ctype: &'a str, data: &'a [u8]) -> Part<'a> {
+pub(crate) fn file_part<'a>(file_name: &'a str, ctype: &'a str, data: &'a [u8]) -> Part<'a> {
     Part {
         name: "file",
         file: Some((file_name, ctype)),
@@ -74,7 +74,7 @@ fn form(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-async fn upload(app: &TestApp, token: &str, parts: &[Part<'_>]) -> (u16, Value) {
+pub(crate) async fn upload(app: &TestApp, token: &str, parts: &[Part<'_>]) -> (u16, Value) {
     let res = app
         .http
         .post(app.url("/api/v1/media"))

@@ -1,9 +1,10 @@
 //! Uploaded media files (images and audio) as stored: the row, not the bytes.
 
 use chrono::NaiveDateTime;
+use diesel_async::AsyncConnection;
 
-use super::schema::media;
-use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
+use super::schema::{media, releases, shows, tracks};
+use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{Insertable, Queryable, Selectable, SelectableHelper};
 use crate::with_conn;
 
@@ -91,4 +92,75 @@ pub async fn count_by_artist(db: &Db, artist_id: i64) -> DbResult<i64> {
         .count()
         .get_result(conn)
         .await?))
+}
+
+/// What [`delete_unused`] did.
+#[derive(Debug)]
+pub enum MediaDeletion {
+    /// The row is gone; its files may now be removed.
+    Deleted(Box<MediaRow>),
+    /// Not one of this artist's files.
+    NotFound,
+    /// A release (cover, track preview) or show (poster) that is not deleted uses it.
+    InUse,
+}
+
+/// Deletes one of an artist's media rows unless something live uses it. Deleted releases and
+/// shows let go of it in the same transaction (their tombstones name no file).
+pub async fn delete_unused(db: &Db, id: &str, artist_id: i64) -> DbResult<MediaDeletion> {
+    let id = id.to_owned();
+    with_conn!(db, conn => {
+        let id = id.clone();
+        conn.transaction::<_, DbError, _>(async move |conn| {
+            let Some(row) = media::table
+                .find(&id)
+                .filter(media::artist_id.eq(artist_id))
+                .select(MediaRow::as_select())
+                .first(conn)
+                .await
+                .optional()?
+            else {
+                return Ok(MediaDeletion::NotFound);
+            };
+            let live_releases = releases::table
+                .filter(releases::deleted_at.is_null())
+                .select(releases::id);
+            let covers: i64 = releases::table
+                .filter(releases::deleted_at.is_null())
+                .filter(releases::cover_media_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await?;
+            let previews: i64 = tracks::table
+                .filter(tracks::release_id.eq_any(live_releases))
+                .filter(tracks::preview_media_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await?;
+            let posters: i64 = shows::table
+                .filter(shows::deleted_at.is_null())
+                .filter(shows::poster_media_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await?;
+            if covers + previews + posters > 0 {
+                return Ok(MediaDeletion::InUse);
+            }
+            diesel::update(releases::table.filter(releases::cover_media_id.eq(&id)))
+                .set(releases::cover_media_id.eq(None::<String>))
+                .execute(conn)
+                .await?;
+            diesel::update(tracks::table.filter(tracks::preview_media_id.eq(&id)))
+                .set(tracks::preview_media_id.eq(None::<String>))
+                .execute(conn)
+                .await?;
+            diesel::update(shows::table.filter(shows::poster_media_id.eq(&id)))
+                .set(shows::poster_media_id.eq(None::<String>))
+                .execute(conn)
+                .await?;
+            diesel::delete(media::table.find(&id)).execute(conn).await?;
+            Ok(MediaDeletion::Deleted(Box::new(row)))
+        })
+        .await
+    })
 }

@@ -130,6 +130,8 @@ impl From<MediaError> for AppError {
                 AppError::PayloadTooLarge
             }
             MediaError::Invalid(m) => AppError::Unprocessable(m),
+            MediaError::NotFound => AppError::not_found("media"),
+            MediaError::InUse(m) => AppError::Conflict(m),
             MediaError::Io(e) => AppError::Internal(e.into()),
             MediaError::Db(e) => AppError::Internal(e.into()),
         }

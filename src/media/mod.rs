@@ -11,6 +11,7 @@
 
 pub mod audio;
 pub mod image;
+pub mod s3;
 pub mod storage;
 
 use std::{io, sync::Arc};
@@ -36,6 +37,12 @@ pub enum MediaError {
     /// A supported type, but damaged, truncated or with bad accompanying fields (HTTP 422).
     #[error("{0}")]
     Invalid(String),
+    /// Not one of the artist's files (HTTP 404).
+    #[error("media not found")]
+    NotFound,
+    /// Still used by a release or show (HTTP 409).
+    #[error("{0}")]
+    InUse(String),
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]
@@ -390,6 +397,32 @@ pub async fn ingest(
     db::media::insert(db, &row).await?;
     guard.names.clear();
     Ok(row)
+}
+
+/// Deletes one of an artist's files: the row first, then the stored files, so that no row
+/// ever names a missing file (a failure in between leaves an unnamed file, logged). Refused
+/// while a release or show that is not deleted uses it.
+pub async fn delete(
+    db: &Db,
+    storage: &dyn MediaStorage,
+    artist_id: i64,
+    id: &str,
+) -> Result<(), MediaError> {
+    let row = match db::media::delete_unused(db, id, artist_id).await? {
+        db::media::MediaDeletion::Deleted(row) => row,
+        db::media::MediaDeletion::NotFound => return Err(MediaError::NotFound),
+        db::media::MediaDeletion::InUse => {
+            return Err(MediaError::InUse(
+                "a release or show uses this file: change or delete it first".to_owned(),
+            ))
+        }
+    };
+    for name in std::iter::once(&row.file_name).chain(row.thumbnail_file.as_ref()) {
+        if let Err(e) = storage.delete(name).await {
+            tracing::warn!(%name, error = %e, "media row deleted but its file could not be removed");
+        }
+    }
+    Ok(())
 }
 
 async fn blocking<T: Send + 'static>(

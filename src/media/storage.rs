@@ -1,16 +1,20 @@
-//! Where media files live. [`MediaStorage`] hides the place (a local directory today, an
-//! S3-compatible bucket later); callers only ever name files by the random names Roadie made.
+//! Where media files live. [`MediaStorage`] hides the place ([`LocalStorage`], a local
+//! directory, or [`super::s3::S3Storage`], an S3-compatible bucket); callers only ever name
+//! files by the random names Roadie made.
 //!
 //! An upload is first written to a *staging* file (a local file, see [`Staged`]), checked, and
 //! then handed to [`MediaStorage::put`], which moves it into place under its final name.
 
 use std::{
     io,
+    ops::Range,
     path::{Path, PathBuf},
     time::{Duration, SystemTime},
 };
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
 
 /// How a stored file can be read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +22,12 @@ use async_trait::async_trait;
 pub enum StoredFile {
     /// A file on this machine, to be served directly (with `Range` support).
     Local(PathBuf),
+    /// A file elsewhere (a bucket) of `size` bytes, read through [`MediaStorage::read`].
+    Remote { size: u64 },
 }
+
+/// The bytes of a stored file, as they arrive.
+pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 
 /// A place to keep media files by name.
 #[async_trait]
@@ -45,6 +54,16 @@ pub trait MediaStorage: Send + Sync {
 
     /// Where to read `name` from, or `None` when it is not stored.
     async fn open(&self, name: &str) -> io::Result<Option<StoredFile>>;
+
+    /// The bytes `range` of a [`StoredFile::Remote`] file; the range must lie within the size
+    /// [`MediaStorage::open`] gave. Stores that only hand out local files do not implement it.
+    async fn read(&self, name: &str, range: Range<u64>) -> io::Result<ByteStream> {
+        let _ = range;
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("{name} is a local file: read it from its path"),
+        ))
+    }
 }
 
 /// Prefix of staging files, which never match a stored name.
@@ -96,25 +115,32 @@ pub struct LocalStorage {
     dir: PathBuf,
 }
 
+/// Creates the staging directory `dir` and removes staging files older than a day in it, left
+/// by a crash.
+pub fn prepare_staging_dir(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let day_ago = SystemTime::now() - Duration::from_secs(86400);
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(STAGING_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < day_ago);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
 impl LocalStorage {
     /// Uses (and creates) `dir`. Staging files older than a day, left by a crash, are removed.
     pub fn new(dir: PathBuf) -> io::Result<LocalStorage> {
-        std::fs::create_dir_all(&dir)?;
-        let day_ago = SystemTime::now() - Duration::from_secs(86400);
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let stale = entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with(STAGING_PREFIX)
-                && entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t < day_ago);
-            if stale {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        prepare_staging_dir(&dir)?;
         Ok(LocalStorage { dir })
     }
 

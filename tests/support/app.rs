@@ -152,6 +152,7 @@ impl TestApp {
             federation_mode: Default::default(),
             limits: test_limits(),
             network: Default::default(),
+            media: Default::default(),
         };
         configure(&mut config);
         let state = AppState::build(config).await.expect("app state");

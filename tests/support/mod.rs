@@ -3,6 +3,7 @@
 pub mod app;
 pub mod binary;
 pub mod peer;
+pub mod s3;
 pub mod web;
 
 pub use app::{Backend, TestApp};

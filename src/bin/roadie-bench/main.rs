@@ -394,6 +394,7 @@ fn bench_config(database_url: &str) -> Config {
         federation_mode: Default::default(),
         limits: Limits::default(),
         network: Default::default(),
+        media: Default::default(),
     }
 }
 

@@ -276,3 +276,24 @@ pub async fn update_media(
     .ok_or_else(|| AppError::not_found("media"))?;
     Ok(axum::Json(MediaView::new(&state, &row)))
 }
+
+/// Delete one of the artist's media files (row and stored files). Refused while a release or
+/// show that is not deleted uses it; deleted ones let go of it.
+#[utoipa::path(
+    delete, path = "/api/v1/media/{id}", tag = "media",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Media id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such media of this artist", body = ErrorBody),
+        (status = 409, description = "A release or show uses it", body = ErrorBody),
+    )
+)]
+pub async fn delete_media(
+    State(state): State<AppState>,
+    ApiArtist(artist): ApiArtist,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    media::delete(&state.db, state.media.as_ref(), artist.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -39,6 +39,7 @@ use crate::AppState;
         media::upload,
         media::get_media,
         media::update_media,
+        media::delete_media,
         releases::create_release,
         releases::list_releases,
         releases::get_release,
@@ -114,7 +115,9 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v1/media/{id}",
-            get(media::get_media).put(media::update_media),
+            get(media::get_media)
+                .put(media::update_media)
+                .delete(media::delete_media),
         )
         .route(
             "/api/v1/releases",
