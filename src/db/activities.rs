@@ -42,7 +42,7 @@ pub async fn sent_payload(db: &Db, ap_id: &str) -> DbResult<Option<(String, Naiv
     with_conn!(db, conn => Ok(outbox_activities::table
         .filter(outbox_activities::ap_id.eq(ap_id))
         .select((outbox_activities::payload, outbox_activities::published_at))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

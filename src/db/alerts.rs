@@ -163,7 +163,7 @@ pub async fn request(
                 .filter(alert_requests::artist_id.eq(artist_id))
                 .filter(alert_requests::remote_actor_id.eq(remote_actor_id))
                 .select(alert_requests::created_at)
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?;
             diesel::insert_into(alert_requests::table)
@@ -214,7 +214,7 @@ pub async fn confirm_request(
                     alert_requests::radius_km,
                     alert_requests::created_at,
                 ))
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?;
             diesel::delete(

@@ -81,7 +81,7 @@ pub async fn by_username(db: &Db, username: &str) -> DbResult<Option<Artist>> {
     with_conn!(db, conn => Ok(artists::table
         .filter(artists::username.eq(username))
         .select(Artist::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -90,7 +90,7 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<Artist>> {
     with_conn!(db, conn => Ok(artists::table
         .find(id)
         .select(Artist::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

@@ -64,7 +64,7 @@ pub async fn payload(db: &Db, activity_id: i64) -> DbResult<Option<(Option<i64>,
     with_conn!(db, conn => Ok(outbox_activities::table
         .find(activity_id)
         .select((outbox_activities::artist_id, outbox_activities::payload))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

@@ -92,7 +92,7 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<FollowRow>> {
     with_conn!(db, conn => Ok(follows::table
         .find(id)
         .select(FollowRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -102,7 +102,7 @@ pub async fn between(db: &Db, artist_id: i64, remote_actor_id: i64) -> DbResult<
         .filter(follows::artist_id.eq(artist_id))
         .filter(follows::remote_actor_id.eq(remote_actor_id))
         .select(FollowRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

@@ -23,7 +23,7 @@ pub async fn get(db: &Db, host: &str) -> DbResult<Option<HostRow>> {
     with_conn!(db, conn => Ok(hosts::table
         .find(host)
         .select(HostRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

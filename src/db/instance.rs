@@ -32,7 +32,7 @@ pub async fn settings(db: &Db) -> DbResult<Option<SettingsRow>> {
     with_conn!(db, conn => Ok(instance_settings::table
         .find(1_i64)
         .select(SettingsRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -78,7 +78,7 @@ pub async fn keys(db: &Db) -> DbResult<Option<(String, String)>> {
     with_conn!(db, conn => Ok(instance_keys::table
         .find(1_i64)
         .select((instance_keys::public_key_pem, instance_keys::private_key_pem))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -103,7 +103,7 @@ pub async fn insert_keys_once(
         Ok(instance_keys::table
             .find(1_i64)
             .select((instance_keys::public_key_pem, instance_keys::private_key_pem))
-            .first(conn)
+            .get_result(conn)
             .await?)
     })
 }

@@ -129,7 +129,7 @@ pub async fn top_boosters(
             let actor: RemoteActorRow = remote_actors::table
                 .find(actor_id)
                 .select(RemoteActorRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await?;
             out.push((actor, points));
         }
@@ -186,7 +186,7 @@ pub async fn reply_by_ap_id(db: &Db, ap_id: &str) -> DbResult<Option<ReplyRow>> 
     with_conn!(db, conn => Ok(replies::table
         .filter(replies::ap_id.eq(ap_id))
         .select(ReplyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -276,7 +276,7 @@ pub async fn reply_of_artist(
         .filter(replies::id.eq(id))
         .filter(replies::deleted_at.is_null())
         .select((ReplyRow::as_select(), RemoteActorRow::as_select()))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -288,7 +288,7 @@ pub async fn reply_with_author(db: &Db, id: i64) -> DbResult<Option<(ReplyRow, R
         .filter(replies::id.eq(id))
         .filter(replies::deleted_at.is_null())
         .select((ReplyRow::as_select(), RemoteActorRow::as_select()))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

@@ -46,7 +46,7 @@ pub async fn by_id(db: &Db, id: &str) -> DbResult<Option<MediaRow>> {
     with_conn!(db, conn => Ok(media::table
         .find(id)
         .select(MediaRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -116,7 +116,7 @@ pub async fn delete_unused(db: &Db, id: &str, artist_id: i64) -> DbResult<MediaD
                 .find(&id)
                 .filter(media::artist_id.eq(artist_id))
                 .select(MediaRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()?
             else {

@@ -170,7 +170,7 @@ pub async fn block_by_id(db: &Db, id: i64) -> DbResult<Option<DomainBlockRow>> {
     with_conn!(db, conn => Ok(domain_blocks::table
         .find(id)
         .select(DomainBlockRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -179,7 +179,7 @@ pub async fn block_by_domain(db: &Db, domain: &str) -> DbResult<Option<DomainBlo
     with_conn!(db, conn => Ok(domain_blocks::table
         .filter(domain_blocks::domain.eq(domain))
         .select(DomainBlockRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -294,7 +294,7 @@ pub async fn insert_allow(db: &Db, domain: &str, audit: &[Audit]) -> DbResult<Do
             let row = domain_allows::table
                 .filter(domain_allows::domain.eq(domain))
                 .select(DomainAllowRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await?;
             write_audit!(conn, audit, now);
             Ok(row)
@@ -357,7 +357,7 @@ pub async fn admin_label_for_hash(db: &Db, token_hash: &str) -> DbResult<Option<
     with_conn!(db, conn => Ok(admin_tokens::table
         .filter(admin_tokens::token_hash.eq(token_hash))
         .select(admin_tokens::label)
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -396,7 +396,7 @@ pub async fn insert_actor_block(
             let row = actor_blocks::table
                 .filter(actor_blocks::actor_ap_id.eq(ap_id))
                 .select(ActorBlockRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await?;
             write_audit!(conn, audit, now);
             Ok(row)
@@ -472,7 +472,7 @@ pub async fn report_by_id(db: &Db, id: i64) -> DbResult<Option<ReportRow>> {
     with_conn!(db, conn => Ok(reports::table
         .find(id)
         .select(ReportRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -499,7 +499,7 @@ pub async fn artist_suspended_at(db: &Db, artist_id: i64) -> DbResult<Option<Nai
     with_conn!(db, conn => Ok(artists::table
         .find(artist_id)
         .select(artists::suspended_at)
-        .first::<Option<NaiveDateTime>>(conn)
+        .get_result::<Option<NaiveDateTime>>(conn)
         .await
         .optional()?
         .flatten()))

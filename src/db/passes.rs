@@ -22,7 +22,7 @@ pub async fn code_for(db: &Db, handle: &str, new_code: &str) -> DbResult<String>
         Ok(pass_links::table
             .filter(pass_links::handle.eq(handle))
             .select(pass_links::code)
-            .first(conn)
+            .get_result(conn)
             .await?)
     })
 }
@@ -32,7 +32,7 @@ pub async fn exists(db: &Db, code: &str) -> DbResult<bool> {
     with_conn!(db, conn => Ok(pass_links::table
         .find(code)
         .select(pass_links::code)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .await
         .optional()?
         .is_some()))
@@ -52,7 +52,7 @@ pub async fn salt_for(db: &Db, day: &str, new_salt: &str) -> DbResult<String> {
         Ok(visit_salts::table
             .find(day)
             .select(visit_salts::salt)
-            .first(conn)
+            .get_result(conn)
             .await?)
     })
 }

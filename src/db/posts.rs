@@ -74,7 +74,7 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<PostRow>> {
     with_conn!(db, conn => Ok(posts::table
         .find(id)
         .select(PostRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

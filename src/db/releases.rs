@@ -247,7 +247,7 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<ReleaseRow>> {
     with_conn!(db, conn => Ok(releases::table
         .find(id)
         .select(ReleaseRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

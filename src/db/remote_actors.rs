@@ -74,7 +74,7 @@ pub async fn by_ap_id(db: &Db, ap_id: &str) -> DbResult<Option<RemoteActorRow>> 
     with_conn!(db, conn => Ok(remote_actors::table
         .filter(remote_actors::ap_id.eq(ap_id))
         .select(RemoteActorRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -84,7 +84,7 @@ pub async fn by_public_key_id(db: &Db, key_id: &str) -> DbResult<Option<RemoteAc
     with_conn!(db, conn => Ok(remote_actors::table
         .filter(remote_actors::public_key_id.eq(key_id))
         .select(RemoteActorRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

@@ -149,7 +149,7 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<ShowRow>> {
     with_conn!(db, conn => Ok(shows::table
         .find(id)
         .select(ShowRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

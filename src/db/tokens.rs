@@ -26,7 +26,7 @@ pub async fn artist_for_hash(db: &Db, token_hash: &str) -> DbResult<Option<Artis
         .inner_join(artists::table.on(artists::id.eq(api_tokens::artist_id)))
         .filter(api_tokens::token_hash.eq(token_hash))
         .select(Artist::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }

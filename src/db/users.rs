@@ -56,7 +56,7 @@ pub async fn by_username(db: &Db, username: &str) -> DbResult<Option<UserRow>> {
     with_conn!(db, conn => Ok(users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -65,7 +65,7 @@ pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<UserRow>> {
     with_conn!(db, conn => Ok(users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -169,7 +169,7 @@ pub async fn role_on(db: &Db, user_id: i64, artist_id: i64) -> DbResult<Option<S
         .filter(artist_members::user_id.eq(user_id))
         .filter(artist_members::artist_id.eq(artist_id))
         .select(artist_members::role)
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -228,7 +228,7 @@ pub async fn session(
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .select((SessionRow::as_select(), UserRow::as_select()))
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
@@ -276,7 +276,7 @@ pub async fn open_invite(
         .filter(invites::used_at.is_null())
         .filter(invites::expires_at.gt(now))
         .select(InviteRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .await
         .optional()?))
 }
