@@ -303,6 +303,18 @@ async fn login_is_rate_limited(backend: Backend) {
         .await;
     assert_eq!(res.status, 429);
     assert!(!web.cookies.contains_key("roadie_session"));
+    // The count lives in the database, not in the process: a new process (as behind a
+    // round-robin proxy, or after a restart) refuses as well.
+    let app = app.restart().await;
+    let mut web = WebClient::new(&app.url(""));
+    let res = web
+        .submit(
+            "/login",
+            "/login",
+            &[("username", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, 429, "another process counts the same failures");
     // Another name from the same address is not affected.
     user(&app, "bob", false).await;
     web.login("bob", PASSWORD).await;

@@ -497,4 +497,12 @@ diesel::joinable!(artist_members -> users (user_id));
 diesel::joinable!(artist_members -> artists (artist_id));
 diesel::joinable!(sessions -> users (user_id));
 
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        key_hash -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(users, artist_members, artists, sessions, invites);

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel_async::AsyncConnection;
 
-use super::schema::{artist_members, artists, invites, sessions, users};
+use super::schema::{artist_members, artists, invites, login_failures, sessions, users};
 use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{Insertable, JoinOnDsl, Queryable, Selectable, SelectableHelper};
 use crate::db::artists::Artist;
@@ -242,9 +242,46 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> DbResult<()> {
     })
 }
 
-/// Removes expired sessions and invites.
+/// Failed log-ins kept at most this long (far beyond any log-in window).
+const LOGIN_FAILURES_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Records a failed log-in for `key_hash` (see `http::web::limiter`).
+pub async fn insert_login_failure(db: &Db, key_hash: &str, at: NaiveDateTime) -> DbResult<()> {
+    with_conn!(db, conn => {
+        diesel::insert_into(login_failures::table)
+            .values((login_failures::key_hash.eq(key_hash), login_failures::failed_at.eq(at)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// How many log-ins failed for `key_hash` after `since`.
+pub async fn login_failures_since(db: &Db, key_hash: &str, since: NaiveDateTime) -> DbResult<i64> {
+    with_conn!(db, conn => Ok(login_failures::table
+        .filter(login_failures::key_hash.eq(key_hash))
+        .filter(login_failures::failed_at.gt(since))
+        .count()
+        .get_result(conn)
+        .await?))
+}
+
+/// Forgets the failed log-ins of `key_hash` (after a successful one).
+pub async fn clear_login_failures(db: &Db, key_hash: &str) -> DbResult<()> {
+    with_conn!(db, conn => {
+        diesel::delete(login_failures::table.filter(login_failures::key_hash.eq(key_hash)))
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+}
+
+/// Removes expired sessions and invites, and old failed log-ins.
 pub async fn prune(db: &Db, now: NaiveDateTime) -> DbResult<()> {
     with_conn!(db, conn => {
+        diesel::delete(login_failures::table.filter(login_failures::failed_at.le(now - LOGIN_FAILURES_KEPT)))
+            .execute(conn)
+            .await?;
         diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
             .execute(conn)
             .await?;

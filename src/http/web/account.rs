@@ -92,7 +92,7 @@ pub async fn login(
     let address = client_address(connect.as_ref().map(|e| &e.0));
     let mut errors = FormErrors::default();
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
-    if !limiter.allowed(&address, &form.username) {
+    if !limiter.allowed(&state.db, &address, &form.username).await? {
         status = StatusCode::TOO_MANY_REQUESTS;
         errors.add(
             "form",
@@ -101,7 +101,9 @@ pub async fn login(
     } else {
         match accounts::authenticate(&state.db, &form.username, &form.password).await? {
             Some(user) => {
-                limiter.succeeded(&address, &form.username);
+                limiter
+                    .succeeded(&state.db, &address, &form.username)
+                    .await?;
                 let token =
                     accounts::start_session(&state.db, &user, state.config.limits.session_lifetime)
                         .await?;
@@ -114,7 +116,7 @@ pub async fn login(
                 return Ok(with_cookie(see_other(&safe_next(&form.next)), Some(cookie)));
             }
             None => {
-                limiter.failed(&address, &form.username);
+                limiter.failed(&state.db, &address, &form.username).await?;
                 errors.add("password", "That user name and password do not match.");
             }
         }

@@ -1,20 +1,18 @@
-//! The log-in rate limit: a few failed attempts per client address and user name in a window,
-//! kept in this process's memory. (A general per-address limiter is a separate concern.)
+//! The log-in rate limit: a few failed attempts per client address and user name in a window.
+//! Failures are stored in the database (`login_failures`, keyed by a SHA-256 of address and
+//! name), so every `serve` process sharing it counts the same attempts: a guesser gains nothing
+//! from a round-robin proxy. (A general per-address limiter is a separate concern.)
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
-/// Keys remembered at most; past that, expired ones are dropped, then the oldest.
-const MAX_KEYS: usize = 10_000;
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, Db, DbResult};
 
 /// Counts failed log-ins per (address, user name).
 pub struct LoginLimiter {
     max_failures: u32,
     window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
 
 impl LoginLimiter {
@@ -22,46 +20,33 @@ impl LoginLimiter {
         LoginLimiter {
             max_failures,
             window,
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
     fn key(address: &str, username: &str) -> String {
-        format!("{address}\u{0}{}", username.trim().to_lowercase())
+        let key = format!("{address}\u{0}{}", username.trim().to_lowercase());
+        hex::encode(Sha256::digest(key.as_bytes()))
     }
 
     /// Whether another attempt is allowed now.
-    pub fn allowed(&self, address: &str, username: &str) -> bool {
-        let now = Instant::now();
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&Self::key(address, username)) {
-            Some((n, since)) => *n < self.max_failures || now.duration_since(*since) >= self.window,
-            None => true,
-        }
+    pub async fn allowed(&self, db: &Db, address: &str, username: &str) -> DbResult<bool> {
+        let window = chrono::TimeDelta::from_std(self.window).unwrap_or(chrono::TimeDelta::MAX);
+        let since = db::now()
+            .checked_sub_signed(window)
+            .unwrap_or(chrono::NaiveDateTime::MIN);
+        let failures =
+            db::users::login_failures_since(db, &Self::key(address, username), since).await?;
+        Ok(failures < i64::from(self.max_failures))
     }
 
     /// Records a failed attempt.
-    pub fn failed(&self, address: &str, username: &str) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_KEYS {
-            let window = self.window;
-            map.retain(|_, (_, since)| now.duration_since(*since) < window);
-            if map.len() >= MAX_KEYS {
-                map.clear();
-            }
-        }
-        let entry = map.entry(Self::key(address, username)).or_insert((0, now));
-        if now.duration_since(entry.1) >= self.window {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
+    pub async fn failed(&self, db: &Db, address: &str, username: &str) -> DbResult<()> {
+        db::users::insert_login_failure(db, &Self::key(address, username), db::now()).await
     }
 
     /// A successful log-in clears the count.
-    pub fn succeeded(&self, address: &str, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&Self::key(address, username));
+    pub async fn succeeded(&self, db: &Db, address: &str, username: &str) -> DbResult<()> {
+        db::users::clear_login_failures(db, &Self::key(address, username)).await
     }
 }
 
@@ -70,22 +55,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_after_the_limit_per_address_and_name() {
-        let l = LoginLimiter::new(2, Duration::from_secs(60));
-        assert!(l.allowed("1.2.3.4", "ann"));
-        l.failed("1.2.3.4", "ann");
-        l.failed("1.2.3.4", "Ann");
-        assert!(!l.allowed("1.2.3.4", "ann"));
-        assert!(l.allowed("1.2.3.5", "ann"));
-        assert!(l.allowed("1.2.3.4", "bob"));
-        l.succeeded("1.2.3.4", "ann");
-        assert!(l.allowed("1.2.3.4", "ann"));
-    }
-
-    #[test]
-    fn the_window_passes() {
-        let l = LoginLimiter::new(1, Duration::ZERO);
-        l.failed("a", "b");
-        assert!(l.allowed("a", "b"));
+    fn keys_ignore_case_and_keep_nothing_in_clear() {
+        let key = LoginLimiter::key("1.2.3.4", " Ann ");
+        assert_eq!(key, LoginLimiter::key("1.2.3.4", "ann"));
+        assert_ne!(key, LoginLimiter::key("1.2.3.5", "ann"));
+        assert_ne!(key, LoginLimiter::key("1.2.3.4", "bob"));
+        assert_eq!(key.len(), 64);
+        assert!(!key.contains("ann"));
     }
 }
