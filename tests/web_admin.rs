@@ -1,6 +1,6 @@
 //! The admin's web screens over plain HTTP: instance settings (seen on the home page and in
 //! NodeInfo, registrations enforced), domain blocks (forms, CSV import/export, the same list as
-//! the JSON API), reports, artist suspension, the audit log, admin-only access and CSRF, and the
+//! the JSON API), reports, artist and user suspension, the audit log, admin-only access and CSRF, and the
 //! pruning of expired sessions.
 
 use std::time::Duration;
@@ -18,6 +18,7 @@ on_both_backends! {
     instance_settings_show_on_the_home_page_and_in_nodeinfo,
     domain_blocks_through_the_forms,
     reports_resolved_and_artists_suspended_through_the_forms,
+    user_accounts_suspended_and_reinstated,
 }
 
 const PASSWORD: &str = "a long enough password";
@@ -457,6 +458,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/audit"),
     ("POST", "/admin/artists/band/suspend"),
     ("POST", "/admin/artists/band/unsuspend"),
+    ("POST", "/admin/users/1/suspend"),
+    ("POST", "/admin/users/1/unsuspend"),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -577,4 +580,77 @@ async fn the_scheduler_prunes_expired_sessions() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A suspended user is logged out at once and cannot log in; the admin cannot suspend
+/// themselves; lifting the suspension lets the user back in.
+async fn user_accounts_suspended_and_reinstated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut boss = admin(&app).await;
+    let ann = domain::accounts::create_user(app.db(), "ann", PASSWORD, false)
+        .await
+        .expect("create ann");
+    let boss_id = roadie::db::users::by_username(app.db(), "boss")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut ann_web = WebClient::new(&app.url(""));
+    ann_web.login("ann", PASSWORD).await;
+    assert_eq!(ann_web.get("/account").await.status, 200);
+
+    let res = boss
+        .submit(
+            "/admin",
+            &format!("/admin/users/{}/suspend", ann.id),
+            &[("reason", "Shared the password")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let overview = boss.get("/admin").await;
+    assert!(
+        overview
+            .body
+            .contains(&format!("/admin/users/{}/unsuspend", ann.id)),
+        "{}",
+        overview.body
+    );
+
+    // The open session is gone at once, and a new log-in is refused with a clear message.
+    let page = ann_web.get("/account").await;
+    assert_ne!(page.status, 200, "a suspended user's session still works");
+    let mut again = WebClient::new(&app.url(""));
+    let res = again
+        .submit(
+            "/login",
+            "/login",
+            &[("username", "ann"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.body);
+    assert!(res.body.contains("suspended"), "{}", res.body);
+    assert!(!again.cookies.contains_key("roadie_session"));
+
+    // No admin can lock the instance out by suspending themselves.
+    let res = boss
+        .submit(
+            "/admin",
+            &format!("/admin/users/{boss_id}/suspend"),
+            &[("reason", "oops")],
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.body);
+    assert_eq!(boss.get("/admin").await.status, 200);
+
+    let audit = boss.get("/admin/audit").await;
+    assert!(audit.body.contains("user.suspend"), "{}", audit.body);
+    assert!(audit.body.contains("Shared the password"));
+
+    let res = boss
+        .submit("/admin", &format!("/admin/users/{}/unsuspend", ann.id), &[])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let mut back = WebClient::new(&app.url(""));
+    back.login("ann", PASSWORD).await;
+    assert_eq!(back.get("/account").await.status, 200);
 }

@@ -9,7 +9,7 @@ use diesel_async::AsyncConnection;
 
 use super::schema::{
     actor_blocks, admin_tokens, artists, audit_log, deliveries, domain_allows, domain_blocks,
-    outbox_activities, pass_links, remote_actors, reports,
+    outbox_activities, pass_links, remote_actors, reports, sessions, users,
 };
 use super::{AsChangeset, Insertable, Queryable, Selectable, SelectableHelper};
 use super::{Db, DbError, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
@@ -487,6 +487,34 @@ pub async fn resolve_report(db: &Db, id: i64, by: &str, audit: &[Audit]) -> DbRe
                 .execute(conn)
                 .await?;
             if n == 1 {
+                write_audit!(conn, audit, now);
+            }
+            Ok(n == 1)
+        })
+        .await)
+}
+
+/// Suspends (`Some(since)`) or reinstates (`None`) a web user; suspending ends all their
+/// sessions. Returns whether the user exists. Writes `audit` in the same transaction.
+pub async fn set_user_suspended(
+    db: &Db,
+    user_id: i64,
+    since: Option<NaiveDateTime>,
+    audit: &[Audit],
+) -> DbResult<bool> {
+    let now = super::now();
+    with_conn!(db, conn => conn
+        .transaction::<_, DbError, _>(async move |conn| {
+            let n = diesel::update(users::table.find(user_id))
+                .set(users::suspended_at.eq(since))
+                .execute(conn)
+                .await?;
+            if n == 1 {
+                if since.is_some() {
+                    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)))
+                        .execute(conn)
+                        .await?;
+                }
                 write_audit!(conn, audit, now);
             }
             Ok(n == 1)

@@ -457,6 +457,7 @@ diesel::table! {
         password_hash -> Text,
         is_admin -> Bool,
         created_at -> Timestamp,
+        suspended_at -> Nullable<Timestamp>,
     }
 }
 

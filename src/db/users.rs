@@ -20,6 +20,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub is_admin: bool,
     pub created_at: NaiveDateTime,
+    /// Set while an admin has suspended the account.
+    pub suspended_at: Option<NaiveDateTime>,
 }
 
 /// A browser session.
@@ -227,6 +229,7 @@ pub async fn session(
         .inner_join(users::table.on(users::id.eq(sessions::user_id)))
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
+        .filter(users::suspended_at.is_null())
         .select((SessionRow::as_select(), UserRow::as_select()))
         .get_result(conn)
         .await

@@ -825,6 +825,54 @@ pub async fn unsuspend_artist(db: &Db, who: &str, username: &str) -> Result<(), 
     }
 }
 
+/// Suspends a web user (`Some(reason)`) or lifts the suspension (`None`). A suspended user
+/// cannot log in and loses every session at once; their artists are not touched (suspend those
+/// on their own). An admin cannot suspend themselves, so an instance never locks itself out.
+pub async fn set_user_suspension(
+    db: &Db,
+    who: &str,
+    acting_user_id: Option<i64>,
+    user_id: i64,
+    reason: Option<&str>,
+) -> Result<(), DomainError> {
+    let user = db::users::by_id(db, user_id)
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+    if reason.is_some() && acting_user_id == Some(user.id) {
+        return Err(DomainError::Conflict(
+            "you cannot suspend your own account".to_owned(),
+        ));
+    }
+    match (reason.is_some(), user.suspended_at.is_some()) {
+        (true, true) => {
+            return Err(DomainError::Conflict(format!(
+                "{} is already suspended",
+                user.username
+            )))
+        }
+        (false, false) => {
+            return Err(DomainError::Conflict(format!(
+                "{} is not suspended",
+                user.username
+            )))
+        }
+        _ => {}
+    }
+    let audit = [Audit {
+        actor: who.to_owned(),
+        action: if reason.is_some() {
+            "user.suspend"
+        } else {
+            "user.unsuspend"
+        },
+        target: user.username.clone(),
+        detail: reason.unwrap_or_default().trim().to_owned(),
+    }];
+    let since = reason.map(|_| db::now());
+    db::moderation::set_user_suspended(db, user.id, since, &audit).await?;
+    Ok(())
+}
+
 /// Whether the artist named `username` is suspended (false for unknown names).
 pub async fn artist_suspended(db: &Db, username: &str) -> DbResult<bool> {
     match db::artists::by_username(db, username).await? {

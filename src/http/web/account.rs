@@ -100,6 +100,13 @@ pub async fn login(
         );
     } else {
         match accounts::authenticate(&state.db, &form.username, &form.password).await? {
+            Some(user) if user.suspended_at.is_some() => {
+                status = StatusCode::FORBIDDEN;
+                errors.add(
+                    "form",
+                    "This account is suspended. Ask the instance's admin.",
+                );
+            }
             Some(user) => {
                 limiter
                     .succeeded(&state.db, &address, &form.username)

@@ -45,6 +45,8 @@ struct UserItem {
     username: String,
     is_admin: bool,
     roles: String,
+    /// The day the account was suspended, or empty.
+    suspended_since: String,
 }
 
 /// What the admin screen's forms hold, kept when one comes back with errors.
@@ -86,6 +88,10 @@ async fn admin_page(
                 .collect::<Vec<_>>()
                 .join(", "),
             id: u.id,
+            suspended_since: u
+                .suspended_at
+                .map(|at| at.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
             username: u.username,
             is_admin: u.is_admin,
         })

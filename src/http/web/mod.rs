@@ -138,6 +138,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/artists", post(admin::create_artist))
         .route("/admin/invites", post(admin::invite))
         .route("/admin/roles", post(admin::assign_role))
+        .route("/admin/users/{id}/suspend", post(moderation::suspend_user))
+        .route(
+            "/admin/users/{id}/unsuspend",
+            post(moderation::unsuspend_user),
+        )
         .route(
             "/admin/artists/{username}/suspend",
             post(moderation::suspend),

@@ -73,6 +73,42 @@ pub async fn unsuspend(
     Ok(see_other("/admin"))
 }
 
+/// `POST /admin/users/{id}/suspend`: no log-in and no session until lifted.
+pub async fn suspend_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<i64>,
+    CsrfForm(authed, form): CsrfForm<SuspendForm>,
+) -> Result<Response, WebError> {
+    require_admin(&authed)?;
+    moderation::set_user_suspension(
+        &state.db,
+        &who(&authed),
+        Some(authed.user.id),
+        user_id,
+        Some(&form.reason),
+    )
+    .await?;
+    Ok(see_other("/admin"))
+}
+
+/// `POST /admin/users/{id}/unsuspend`
+pub async fn unsuspend_user(
+    State(state): State<AppState>,
+    Path(user_id): Path<i64>,
+    CsrfForm(authed, _): CsrfForm<super::account::Empty>,
+) -> Result<Response, WebError> {
+    require_admin(&authed)?;
+    moderation::set_user_suspension(
+        &state.db,
+        &who(&authed),
+        Some(authed.user.id),
+        user_id,
+        None,
+    )
+    .await?;
+    Ok(see_other("/admin"))
+}
+
 // ---- Domain blocks -------------------------------------------------------------------------
 
 /// A block form as typed, kept when it comes back with errors.
