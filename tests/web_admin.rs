@@ -395,6 +395,17 @@ async fn reports_resolved_and_artists_suspended_through_the_forms(backend: Backe
         .await;
     assert_eq!(resolved[0]["action_taken"], true);
     assert_eq!(resolved[0]["action_taken_by"], "user:boss");
+    let page = web.get("/admin/reports?resolved=true").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Resolved by user:boss"),
+        "the resolved report is listed on its page: {}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("/resolve\""),
+        "no resolve button on resolved reports"
+    );
 
     // Suspend: the public page is gone; lift it: back.
     let public = |path: &'static str| {

@@ -428,6 +428,15 @@ struct ReportItem {
     objects: Vec<String>,
     comment: String,
     created: String,
+    /// "Resolved by … on …", or empty while open.
+    resolved: String,
+}
+
+/// Which reports `/admin/reports` lists.
+#[derive(Deserialize, Default)]
+pub struct ReportsQuery {
+    #[serde(default)]
+    resolved: bool,
 }
 
 #[derive(Template)]
@@ -436,12 +445,18 @@ struct ReportsPage {
     chrome: Chrome,
     section: &'static str,
     reports: Vec<ReportItem>,
+    /// Whether this is the list of resolved reports (else the open ones).
+    resolved: bool,
 }
 
-/// `GET /admin/reports`: open reports, received and sent.
-pub async fn reports(State(state): State<AppState>, authed: Authed) -> Result<Response, WebError> {
+/// `GET /admin/reports`: open reports, received and sent; `?resolved=true`: resolved ones.
+pub async fn reports(
+    State(state): State<AppState>,
+    Query(query): Query<ReportsQuery>,
+    authed: Authed,
+) -> Result<Response, WebError> {
     require_admin(&authed)?;
-    let reports = db::moderation::list_reports(&state.db, false)
+    let reports = db::moderation::list_reports(&state.db, query.resolved)
         .await?
         .into_iter()
         .map(|r| ReportItem {
@@ -455,12 +470,23 @@ pub async fn reports(State(state): State<AppState>, authed: Authed) -> Result<Re
             objects: serde_json::from_str(&r.object_ids).unwrap_or_default(),
             comment: r.comment,
             created: date(r.created_at),
+            resolved: r
+                .resolved_at
+                .map(|at| {
+                    format!(
+                        "Resolved by {} on {}",
+                        r.resolved_by.as_deref().unwrap_or("?"),
+                        date(at)
+                    )
+                })
+                .unwrap_or_default(),
         })
         .collect();
     render(&ReportsPage {
         chrome: authed.chrome(),
         section: "reports",
         reports,
+        resolved: query.resolved,
     })
 }
 
