@@ -167,10 +167,13 @@ impl Db {
                     let mut conn = SqliteConn::establish(&path).await?;
                     // busy_timeout comes first so that switching to WAL waits for a lock held
                     // by another connection instead of failing. WAL lets readers run beside the
-                    // single writer.
+                    // single writer. Checkpointing every 4,000 pages (16 MiB) instead of 1,000
+                    // copies hot index pages back less often: a tenth of the inbox's CPU went
+                    // to checkpoints in the profile.
                     conn.batch_execute(
                         "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                         PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA wal_autocheckpoint = 4000;",
                     )
                     .await
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
