@@ -155,8 +155,9 @@ impl Urls {
     pub fn instance_key_id(&self) -> Url {
         self.at("/actor#main-key")
     }
-    pub fn nodeinfo(&self) -> Url {
-        self.at("/nodeinfo/2.1")
+    /// The NodeInfo document of schema `version` (`"2.1"` or `"2.0"`).
+    pub fn nodeinfo(&self, version: &str) -> Url {
+        self.at(&format!("/nodeinfo/{version}"))
     }
     pub fn webfinger_template(&self) -> String {
         format!("{}/.well-known/webfinger?resource={{uri}}", self.base)

@@ -173,6 +173,30 @@ async fn discovery_documents(backend: Backend) {
     assert_eq!(nodeinfo["software"]["name"], "roadie");
     assert_eq!(nodeinfo["protocols"][0], "activitypub");
     assert_eq!(nodeinfo["usage"]["users"]["total"], 1);
+    assert!(nodeinfo["software"]["homepage"].is_string());
+
+    // Schema 2.0 too, for clients that know only it (bovine looks for nothing else).
+    assert_eq!(
+        links["links"][1]["rel"],
+        "http://nodeinfo.diaspora.software/ns/schema/2.0"
+    );
+    let res = app
+        .http
+        .get(links["links"][1]["href"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let profile = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(profile.contains("schema/2.0#"), "{profile}");
+    let old: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(old["version"], "2.0");
+    assert_eq!(old["usage"], nodeinfo["usage"]);
+    assert!(
+        old["software"].get("homepage").is_none(),
+        "2.0 has no homepage: {old}"
+    );
+    let missing = app.http.get(app.url("/nodeinfo/3.0")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
 
     // The instance actor, for signed fetches.
     let (status, _, actor) = app.get_ap(&app.url("/actor")).await;

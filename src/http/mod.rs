@@ -70,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/webfinger", get(wellknown::webfinger))
         .route("/.well-known/host-meta", get(wellknown::host_meta))
         .route("/.well-known/nodeinfo", get(wellknown::nodeinfo_links))
-        .route("/nodeinfo/2.1", get(wellknown::nodeinfo))
+        .route("/nodeinfo/{version}", get(wellknown::nodeinfo))
         .route("/", get(pages::home))
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/outbox", get(activitypub::instance_outbox))

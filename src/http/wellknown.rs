@@ -1,7 +1,7 @@
 //! Discovery: WebFinger, host-meta and NodeInfo.
 
 use axum::{
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
     Json,
@@ -171,23 +171,39 @@ pub async fn host_meta(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The NodeInfo schema versions served, newest first: 2.0 too, for clients that know only it
+/// (bovine, older crawlers). They differ only in `software.homepage`, which 2.0 lacks.
+const NODEINFO_VERSIONS: [&str; 2] = ["2.1", "2.0"];
+
 /// `GET /.well-known/nodeinfo`
 pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "links": [{
-            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-            "href": state.urls.nodeinfo().to_string(),
-        }]
-    }))
+    let links: Vec<serde_json::Value> = NODEINFO_VERSIONS
+        .iter()
+        .map(|version| {
+            serde_json::json!({
+                "rel": format!("http://nodeinfo.diaspora.software/ns/schema/{version}"),
+                "href": state.urls.nodeinfo(version).to_string(),
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "links": links }))
 }
 
-/// `GET /nodeinfo/2.1`
-pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, AppError> {
+/// `GET /nodeinfo/2.1` and `GET /nodeinfo/2.0`
+pub async fn nodeinfo(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(version) = NODEINFO_VERSIONS.into_iter().find(|v| *v == version) else {
+        return Err(AppError::NotFound(format!(
+            "no NodeInfo schema {version} here"
+        )));
+    };
     let users = db::artists::count(&state.db).await?;
     let posts = db::posts::count_all_live(&state.db).await?;
     let instance = crate::domain::instance::settings(&state.db, &state.config.domain).await?;
-    let body = serde_json::json!({
-        "version": "2.1",
+    let mut body = serde_json::json!({
+        "version": version,
         "software": {
             "name": "roadie",
             "version": env!("CARGO_PKG_VERSION"),
@@ -205,12 +221,19 @@ pub async fn nodeinfo(State(state): State<AppState>) -> Result<Response, AppErro
             "nodeDescription": instance.description_text(),
         },
     });
+    if version == "2.0" {
+        if let Some(software) = body["software"].as_object_mut() {
+            software.remove("homepage");
+        }
+    }
+    let content_type = format!(
+        "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""
+    );
     Ok((
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static(
-                "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
-            ),
+            HeaderValue::from_str(&content_type)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("content type: {e}")))?,
         )],
         Json(body),
     )
