@@ -5,8 +5,9 @@ use std::{ops::Deref, sync::Arc};
 use activitypub_federation::config::FederationConfig;
 
 use crate::{
+    cache::FreshMap,
     config::{Config, MediaStorageConfig, Protocol},
-    db::{self, Db},
+    db::{self, remote_actors::RemoteActorRow, Db},
     delivery::Delivery,
     domain::Publisher,
     federation::{client, instance_actor::InstanceActor, keys, outbox::FederationPublisher},
@@ -42,6 +43,13 @@ pub struct Services {
     pub suspensions: crate::http::cache::SuspensionCache,
     /// Rendered public profile pages.
     pub pages: crate::http::cache::PageCache,
+    /// Remote actor rows by id, read for every inbox delivery (`db::remote_actors::changes`).
+    pub remote_actors: FreshMap<String, RemoteActorRow>,
+    /// Hosts seen without delivery failures, so the inbox skips their health check
+    /// (`db::hosts::changes`).
+    pub healthy_hosts: FreshMap<String, ()>,
+    /// Records received activities (and the boosts and likes they carry) in batches.
+    pub inbox_writer: db::inbox_writer::InboxWriter,
 }
 
 /// What the federation library hands back to our trait implementations.
@@ -111,6 +119,7 @@ impl AppState {
                 Arc::new(S3Storage::connect(s3, config.data_dir.join("staging")).await?)
             }
         };
+        let inbox_writer = db::inbox_writer::InboxWriter::start(db.clone());
         let services = Arc::new(Services {
             media,
             urls,
@@ -123,6 +132,9 @@ impl AppState {
             suspensions: crate::http::cache::SuspensionCache::new(config.limits.document_cache_ttl),
             policies: crate::domain::moderation::Policies::new(config.limits.document_cache_ttl),
             pages: crate::http::cache::PageCache::new(config.limits.document_cache_ttl),
+            remote_actors: FreshMap::new(config.limits.document_cache_ttl),
+            healthy_hosts: FreshMap::new(config.limits.document_cache_ttl),
+            inbox_writer,
             config: config.clone(),
         });
         let federation = FederationConfig::builder()

@@ -11,6 +11,22 @@ on_both_backends! {
     likes_are_counted_and_undone,
     replies_are_shown_sanitised_and_only_authors_change_them,
     interactions_with_private_or_foreign_objects_are_ignored,
+    concurrent_likes_are_each_stored_once,
+}
+
+// On a single-threaded runtime the writes queued by one `join!` reach the inbox writer together,
+// so they are committed as one batch.
+mod a_failed_write_does_not_fail_its_batch {
+    use crate::support::Backend;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn sqlite() {
+        super::a_failed_write_does_not_fail_its_batch(Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "current_thread")]
+    async fn postgres() {
+        super::a_failed_write_does_not_fail_its_batch(Backend::Postgres).await
+    }
 }
 
 async fn post(app: &TestApp, token: &str, visibility: &str) -> (i64, String) {
@@ -371,4 +387,96 @@ async fn interactions_with_private_or_foreign_objects_are_ignored(backend: Backe
         .await;
     assert_eq!(res.status(), 202);
     assert_eq!(counts(&app, &token, id).await["replies"], 0);
+}
+
+/// Many fans like at once, each Like delivered twice at the same time: the inbox writer batches
+/// them, and every fan counts once.
+async fn concurrent_likes_are_each_stored_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.artist_with_token("band").await;
+    let fans: Vec<String> = (0..12).map(|i| format!("fan{i}")).collect();
+    let names: Vec<&str> = fans.iter().map(String::as_str).collect();
+    let peer = Peer::start(&names, true).await;
+    let (id, url) = post(&app, &token, "public").await;
+    let likes: Vec<(&str, Value)> = names
+        .iter()
+        .map(|fan| (*fan, activity(&peer, fan, "Like", json!(url))))
+        .collect();
+    let inbox = app.url("/inbox");
+    let deliveries = likes
+        .iter()
+        .chain(likes.iter())
+        .map(|(fan, like)| peer.deliver(fan, &inbox, like));
+    for response in futures_util::future::join_all(deliveries).await {
+        assert_eq!(response.status(), 202);
+    }
+    let c = counts(&app, &token, id).await;
+    assert_eq!(
+        (c["likes"].as_i64(), c["boosts"].as_i64()),
+        (Some(fans.len() as i64), Some(0))
+    );
+}
+
+/// A write that breaks a constraint fails alone; the others in its batch are stored, and the
+/// failed activity is not recorded, so a retry is processed.
+async fn a_failed_write_does_not_fail_its_batch(backend: Backend) {
+    use roadie::db::inbox_writer::{InboxWrite, NewInteraction, Written};
+    use roadie::db::interactions::ObjectKey;
+
+    let app = TestApp::spawn(backend).await;
+    let (artist, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["ann"], true).await;
+    let (id, url) = post(&app, &token, "public").await;
+    let first = activity(&peer, "ann", "Like", json!(url));
+    let status = peer
+        .deliver("ann", &app.url("/inbox"), &first)
+        .await
+        .status();
+    assert_eq!(status, 202);
+    let ann = roadie::db::remote_actors::by_ap_id(app.db(), &peer.actor_id("ann"))
+        .await
+        .unwrap()
+        .expect("ann was fetched");
+    let object = ObjectKey {
+        artist_id: artist.id,
+        kind: "post",
+        id,
+    };
+    let write = |ap_id: &str, kind: &str, remote_actor_id: Option<i64>| InboxWrite {
+        ap_id: ap_id.to_owned(),
+        actor_ap_id: ann.ap_id.clone(),
+        kind: kind.to_owned(),
+        interaction: remote_actor_id.map(|remote_actor_id| NewInteraction {
+            kind: "announce",
+            object,
+            remote_actor_id,
+        }),
+    };
+    let boost_id = format!("{}#boost/1", ann.ap_id);
+    let broken_id = format!("{}#boost/2", ann.ap_id);
+    let follow_id = format!("{}#follow/1", ann.ap_id);
+    let writer = &app.state.inbox_writer;
+    let (boost, broken, repeat, follow) = tokio::join!(
+        writer.write(write(&boost_id, "Announce", Some(ann.id))),
+        // No such fan: the foreign key refuses it.
+        writer.write(write(&broken_id, "Announce", Some(i64::MAX))),
+        writer.write(write(first["id"].as_str().unwrap(), "Like", None)),
+        writer.write(write(&follow_id, "Follow", None)),
+    );
+    let new = |activity, interaction| Written {
+        new_activity: activity,
+        new_interaction: interaction,
+    };
+    assert_eq!(boost.unwrap(), new(true, true));
+    assert!(broken.is_err(), "{broken:?}");
+    assert_eq!(repeat.unwrap(), new(false, false));
+    assert_eq!(follow.unwrap(), new(true, false));
+    let c = counts(&app, &token, id).await;
+    assert_eq!(
+        (c["likes"].as_i64(), c["boosts"].as_i64()),
+        (Some(1), Some(1))
+    );
+    // The failed one left nothing behind.
+    let retried = writer.write(write(&broken_id, "Announce", None)).await;
+    assert_eq!(retried.unwrap(), new(true, false));
 }

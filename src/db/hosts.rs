@@ -1,6 +1,8 @@
 //! Health of remote hosts: failures on distinct days make a host unavailable until it talks to
 //! us again (as Mastodon does) or an admin resets it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDateTime;
 
 use super::schema::hosts;
@@ -17,6 +19,15 @@ pub struct HostRow {
     pub last_error: Option<String>,
     pub unavailable_since: Option<NaiveDateTime>,
     pub last_success_at: Option<NaiveDateTime>,
+}
+
+/// Recorded failures by this process; see [`changes`].
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// A counter that grows whenever this process records a delivery failure. The inbox remembers
+/// hosts it found healthy under a value of this counter and checks them again once it moved.
+pub fn changes() -> u64 {
+    AtomicU64::load(&CHANGES, Ordering::Acquire)
 }
 
 pub async fn get(db: &Db, host: &str) -> DbResult<Option<HostRow>> {
@@ -77,6 +88,7 @@ pub async fn record_failure(
             ))
             .execute(conn)
             .await?;
+        CHANGES.fetch_add(1, Ordering::AcqRel);
         Ok(newly_unavailable)
     })
 }

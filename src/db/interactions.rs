@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 
 use super::remote_actors::RemoteActorRow;
-use super::schema::{interactions, remote_actors, replies};
+use super::schema::{artists, interactions, posts, releases, remote_actors, replies};
 use super::{Db, DbResult, ExpressionMethods, OptionalExtension, QueryDsl, RunQueryDsl};
 use super::{Insertable, JoinOnDsl, Queryable, Selectable, SelectableHelper};
 use crate::with_conn;
@@ -17,30 +17,42 @@ pub struct ObjectKey {
     pub id: i64,
 }
 
-/// Records a boost or like once per fan and object. Returns false when it was there already.
-pub async fn record(
+/// The post or release `id` of the local artist `username`, if fans may interact with it: a
+/// public or unlisted post, a published release, not deleted. One query, as the inbox asks this
+/// for every boost and like.
+pub async fn public_object(
     db: &Db,
-    kind: &str,
-    object: ObjectKey,
-    remote_actor_id: i64,
-    activity_ap_id: &str,
-) -> DbResult<bool> {
-    with_conn!(db, conn => {
-        let n = diesel::insert_into(interactions::table)
-            .values((
-                interactions::kind.eq(kind),
-                interactions::artist_id.eq(object.artist_id),
-                interactions::object_kind.eq(object.kind),
-                interactions::object_id.eq(object.id),
-                interactions::remote_actor_id.eq(remote_actor_id),
-                interactions::activity_ap_id.eq(activity_ap_id),
-                interactions::created_at.eq(super::now()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        Ok(n == 1)
-    })
+    username: &str,
+    kind: &'static str,
+    id: i64,
+) -> DbResult<Option<ObjectKey>> {
+    let artist_id: Option<i64> = with_conn!(db, conn => match kind {
+        "post" => posts::table
+            .inner_join(artists::table)
+            .filter(artists::username.eq(username))
+            .filter(posts::id.eq(id))
+            .filter(posts::deleted_at.is_null())
+            .filter(posts::visibility.ne("followers"))
+            .select(artists::id)
+            .get_result(conn)
+            .await
+            .optional()?,
+        _ => releases::table
+            .inner_join(artists::table)
+            .filter(artists::username.eq(username))
+            .filter(releases::id.eq(id))
+            .filter(releases::deleted_at.is_null())
+            .filter(releases::state.eq("published"))
+            .select(artists::id)
+            .get_result(conn)
+            .await
+            .optional()?,
+    });
+    Ok(artist_id.map(|artist_id| ObjectKey {
+        artist_id,
+        kind,
+        id,
+    }))
 }
 
 /// Removes a fan's boost or like named by its activity id. Returns how many went.

@@ -11,6 +11,7 @@ pub mod artists;
 pub mod deliveries;
 pub mod follows;
 pub mod hosts;
+pub mod inbox_writer;
 pub mod instance;
 pub mod interactions;
 pub mod maintenance;

@@ -254,6 +254,8 @@ pub async fn write_blocks(
         })
         .await);
     rules_changed();
+    // Remote actors may have been deleted (a purge, a blocked actor).
+    super::remote_actors::changed();
     written
 }
 
@@ -403,6 +405,8 @@ pub async fn insert_actor_block(
         })
         .await);
     rules_changed();
+    // Remote actors may have been deleted (a purge, a blocked actor).
+    super::remote_actors::changed();
     written
 }
 

@@ -1,5 +1,7 @@
 //! Cached remote actors.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDateTime;
 
 use super::schema::remote_actors;
@@ -58,16 +60,34 @@ pub struct NewRemoteActor {
     pub fetched_at: NaiveDateTime,
 }
 
+/// Writes to `remote_actors` by this process; see [`changes`].
+static CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// A counter that grows after every write to `remote_actors` made by this process (a refresh,
+/// a purge, a blocked actor). The inbox's cache of actor rows reads it before loading a row and
+/// drops what was loaded before a change. Every writer of the table bumps it.
+pub fn changes() -> u64 {
+    AtomicU64::load(&CHANGES, Ordering::Acquire)
+}
+
+/// Records a write to `remote_actors` (also for writes made in other `db` modules), failed ones
+/// too: a needless reload costs less than a stale key.
+pub(crate) fn changed() {
+    CHANGES.fetch_add(1, Ordering::AcqRel);
+}
+
 /// Inserts the actor or refreshes the stored copy.
 pub async fn upsert(db: &Db, actor: &NewRemoteActor) -> DbResult<RemoteActorRow> {
-    with_conn!(db, conn => Ok(diesel::insert_into(remote_actors::table)
+    let row = with_conn!(db, conn => diesel::insert_into(remote_actors::table)
         .values(actor)
         .on_conflict(remote_actors::ap_id)
         .do_update()
         .set(actor)
         .returning(RemoteActorRow::as_returning())
         .get_result(conn)
-        .await?))
+        .await);
+    changed();
+    Ok(row?)
 }
 
 pub async fn by_ap_id(db: &Db, ap_id: &str) -> DbResult<Option<RemoteActorRow>> {

@@ -30,17 +30,6 @@ impl Interaction {
     }
 }
 
-/// Records a boost or like; a repeat for the same object changes nothing.
-pub async fn record(
-    db: &Db,
-    what: Interaction,
-    object: ObjectKey,
-    fan: &RemoteActorRow,
-    activity_id: &str,
-) -> Result<bool, DomainError> {
-    Ok(db::interactions::record(db, what.as_str(), object, fan.id, activity_id).await?)
-}
-
 /// Takes back a fan's boost or like: by the id of the undone activity, or, when that is unknown
 /// (some servers send new ids), by what it was about.
 pub async fn undo(

@@ -5,14 +5,13 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, RwLock},
-    time::{Duration, Instant},
+    sync::Arc,
+    time::Duration,
 };
 
 use url::Url;
 
 use super::{DomainError, Publisher};
-use crate::config::FederationMode;
 use crate::db::{
     self,
     artists::Artist,
@@ -20,6 +19,7 @@ use crate::db::{
     remote_actors::RemoteActorRow,
     Db, DbResult,
 };
+use crate::{cache::FreshMap, config::FederationMode};
 
 /// Mastodon's block severities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,19 +122,12 @@ pub struct HostPolicy {
 /// The moderation rules of the instance, held in memory: asked for every inbox delivery, every
 /// outgoing delivery and every remote fetch, they cost no database round trip while unchanged.
 ///
-/// Freshness follows the rule of `http::cache`: a snapshot is used while no rule was written by
+/// Freshness follows the rule of `crate::cache`: a snapshot is used while no rule was written by
 /// this process since it was loaded (`db::moderation::rules_changes`) and for at most the TTL,
 /// so a block takes effect at once on the process that made it and within the TTL on others
 /// sharing the database.
 pub struct Policies {
-    ttl: Duration,
-    snapshot: RwLock<Option<Snapshot>>,
-}
-
-struct Snapshot {
-    rules: Arc<Rules>,
-    changes: u64,
-    loaded: Instant,
+    snapshot: FreshMap<(), Arc<Rules>>,
 }
 
 /// All blocks, allows and blocked actors (a few thousand rows at most on a real instance).
@@ -149,20 +142,14 @@ impl Policies {
     /// Rules are reloaded after `ttl` at the latest; a zero `ttl` reloads them for every question.
     pub fn new(ttl: Duration) -> Self {
         Policies {
-            ttl,
-            snapshot: RwLock::new(None),
+            snapshot: FreshMap::new(ttl),
         }
     }
 
     async fn rules(&self, db: &Db) -> DbResult<Arc<Rules>> {
         let changes = db::moderation::rules_changes();
-        {
-            let snapshot = self.snapshot.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(s) = snapshot.as_ref() {
-                if s.changes == changes && s.loaded.elapsed() < self.ttl {
-                    return Ok(s.rules.clone());
-                }
-            }
+        if let Some(rules) = self.snapshot.get(&(), changes) {
+            return Ok(rules);
         }
         let rules = Arc::new(Rules {
             blocks: db::moderation::list_blocks(db)
@@ -179,11 +166,7 @@ impl Policies {
                 .into_iter()
                 .collect(),
         });
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Some(Snapshot {
-            rules: rules.clone(),
-            changes,
-            loaded: Instant::now(),
-        });
+        self.snapshot.put((), changes, rules.clone());
         Ok(rules)
     }
 

@@ -67,10 +67,18 @@ impl Object for RemoteActor {
     }
 
     async fn read_from_id(id: Url, data: &Data<Ctx>) -> Result<Option<Self>, FederationError> {
-        db::remote_actors::by_ap_id(&data.db, id.as_str())
-            .await?
-            .map(RemoteActor::from_row)
-            .transpose()
+        // Every inbox delivery starts here: a busy artist hears from the same fans again and
+        // again, so their rows are kept in memory (a changed or refetched actor drops out).
+        let changes = db::remote_actors::changes();
+        if let Some(row) = data.remote_actors.get(id.as_str(), changes) {
+            return Ok(Some(RemoteActor { id, row }));
+        }
+        let Some(row) = db::remote_actors::by_ap_id(&data.db, id.as_str()).await? else {
+            return Ok(None);
+        };
+        data.remote_actors
+            .put(id.as_str().to_owned(), changes, row.clone());
+        Ok(Some(RemoteActor { id, row }))
     }
 
     async fn into_json(self, _data: &Data<Ctx>) -> Result<RemoteActorJson, FederationError> {

@@ -5,7 +5,7 @@
 //! - [`SuspensionCache`]: whether an artist is suspended (asked on every request about an artist);
 //! - [`PageCache`]: each artist's public profile page (HTML).
 //!
-//! The rule that keeps them fresh: an entry is served only if nothing it depends on changed *in
+//! The rule that keeps them fresh (`crate::cache::FreshMap`): an entry is served only if nothing it depends on changed *in
 //! this process* since the entry was made, and only for `Limits::document_cache_ttl`. So a change
 //! shows at once on the process that made it, and within the TTL on other processes sharing the
 //! database. What "changed" means:
@@ -19,73 +19,14 @@
 //! Only answers about existing artists are cached; a new artist is found at once everywhere.
 
 use std::{
-    collections::HashMap,
-    hash::Hash,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        RwLock,
-    },
-    time::{Duration, Instant},
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
 };
 
 use axum::{extract::Request, http::Method, middleware::Next, response::Response};
 use bytes::Bytes;
 
-use crate::db;
-
-/// Far more than the artists of one instance; when reached, a map starts again empty.
-const MAX_ENTRIES: usize = 4096;
-
-struct Entry<V> {
-    value: V,
-    /// The change counter read before the data behind `value` was loaded.
-    changes: u64,
-    stored: Instant,
-}
-
-/// A map whose entries are served while the change counter they were made under is current and
-/// they are younger than the TTL.
-struct FreshMap<K, V> {
-    ttl: Duration,
-    entries: RwLock<HashMap<K, Entry<V>>>,
-}
-
-impl<K: Eq + Hash, V: Clone> FreshMap<K, V> {
-    fn new(ttl: Duration) -> Self {
-        FreshMap {
-            ttl,
-            entries: RwLock::default(),
-        }
-    }
-
-    fn get<Q>(&self, key: &Q, changes: u64) -> Option<V>
-    where
-        K: std::borrow::Borrow<Q>,
-        Q: Eq + Hash + ?Sized,
-    {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key)?;
-        (entry.changes == changes && entry.stored.elapsed() < self.ttl).then(|| entry.value.clone())
-    }
-
-    fn put(&self, key: K, changes: u64, value: V) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(
-            key,
-            Entry {
-                value,
-                changes,
-                stored: Instant::now(),
-            },
-        );
-    }
-}
+use crate::{cache::FreshMap, db};
 
 /// Which document of an artist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -188,25 +129,6 @@ pub async fn count_writes(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entries_follow_the_counter_and_expire() {
-        let map = FreshMap::new(Duration::from_secs(60));
-        map.put("band".to_owned(), 7, 1u8);
-        assert_eq!(map.get("band", 7), Some(1));
-        // Made before a change that is already counted: never served.
-        assert_eq!(map.get("band", 8), None);
-        assert_eq!(map.get("other", 7), None);
-
-        let short = FreshMap::new(Duration::from_millis(1));
-        short.put("band".to_owned(), 7, 1u8);
-        std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(short.get("band", 7), None);
-
-        let off = FreshMap::new(Duration::ZERO);
-        off.put("band".to_owned(), 7, 1u8);
-        assert_eq!(off.get("band", 7), None);
-    }
 
     #[test]
     fn writes_outdate_pages() {

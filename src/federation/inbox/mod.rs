@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     app::Ctx,
-    db,
+    db::{self, inbox_writer::InboxWrite},
     domain::{interactions::Interaction, moderation},
 };
 
@@ -95,20 +95,23 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
     }
 
     let actor = verified_actor(data, &actor_id, &checked).await?;
-    // A host that talks to us is alive again, whatever its past delivery failures.
-    if db::hosts::mark_available(&data.db, &actor.row.domain).await? {
-        tracing::info!(host = %actor.row.domain, "host is available again");
-        data.delivery.wake();
-    }
+    host_is_talking(data, &actor.row.domain).await?;
 
-    if !db::activities::record_received(
-        &data.db,
-        envelope.id.as_str(),
-        actor.id.as_str(),
-        &envelope.kind,
-    )
-    .await?
-    {
+    let received = InboxWrite {
+        ap_id: envelope.id.to_string(),
+        actor_ap_id: actor.id.to_string(),
+        kind: envelope.kind.clone(),
+        interaction: None,
+    };
+    // Boosts and likes record themselves: the activity and the interaction in one write.
+    match envelope.kind.as_str() {
+        "Announce" => {
+            return announce::receive(data, &actor, value, Interaction::Boost, received).await
+        }
+        "Like" => return announce::receive(data, &actor, value, Interaction::Like, received).await,
+        _ => {}
+    }
+    if !data.inbox_writer.write(received).await?.new_activity {
         tracing::debug!(id = %envelope.id, "activity already received");
         return Ok(());
     }
@@ -117,8 +120,6 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
         "Flag" => flag::receive(data, &actor, value, policy).await,
         "Undo" => undo::receive(data, &actor, value).await,
         "Delete" => delete::receive(data, &actor, value).await,
-        "Announce" => announce::receive(data, &actor, value, Interaction::Boost).await,
-        "Like" => announce::receive(data, &actor, value, Interaction::Like).await,
         "Create" => create::receive(data, &actor, value, policy).await,
         "Update" => update::receive(data, &actor, value).await,
         other => {
@@ -131,6 +132,22 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
         db::activities::forget_received(&data.db, envelope.id.as_str()).await?;
     }
     result
+}
+
+/// A host that talks to us is alive again, whatever its past delivery failures. Hosts already
+/// found healthy are not looked up again until this process records a failure or the cache's
+/// TTL passes (so a failure recorded by another process is cleared within the TTL).
+async fn host_is_talking(data: &Data<Ctx>, host: &str) -> Result<(), FederationError> {
+    let changes = db::hosts::changes();
+    if data.healthy_hosts.get(host, changes).is_some() {
+        return Ok(());
+    }
+    if db::hosts::mark_available(&data.db, host).await? {
+        tracing::info!(%host, "host is available again");
+        data.delivery.wake();
+    }
+    data.healthy_hosts.put(host.to_owned(), changes, ());
+    Ok(())
 }
 
 /// Fetches (or loads) the actor and checks that the request was signed with its key. A failed

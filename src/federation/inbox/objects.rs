@@ -18,20 +18,5 @@ pub async fn public_object(
     let Some((username, kind, id)) = data.urls.local_object(url) else {
         return Ok(None);
     };
-    let Some(artist) = db::artists::by_username(&data.db, &username).await? else {
-        return Ok(None);
-    };
-    let public = match kind {
-        "post" => db::posts::by_id(&data.db, id).await?.is_some_and(|p| {
-            p.artist_id == artist.id && p.deleted_at.is_none() && p.visibility != "followers"
-        }),
-        _ => db::releases::by_id(&data.db, id).await?.is_some_and(|r| {
-            r.artist_id == artist.id && r.deleted_at.is_none() && r.state == "published"
-        }),
-    };
-    Ok(public.then_some(ObjectKey {
-        artist_id: artist.id,
-        kind,
-        id,
-    }))
+    Ok(db::interactions::public_object(&data.db, &username, kind, id).await?)
 }
