@@ -7,7 +7,7 @@ use activitypub_federation::config::FederationConfig;
 use crate::{
     cache::FreshMap,
     config::{Config, MediaStorageConfig, Protocol},
-    db::{self, remote_actors::RemoteActorRow, Db},
+    db::{self, interactions::ObjectKey, remote_actors::RemoteActorRow, Db},
     delivery::Delivery,
     domain::Publisher,
     federation::{client, instance_actor::InstanceActor, keys, outbox::FederationPublisher},
@@ -48,6 +48,9 @@ pub struct Services {
     /// Hosts seen without delivery failures, so the inbox skips their health check
     /// (`db::hosts::changes`).
     pub healthy_hosts: FreshMap<String, ()>,
+    /// Public local posts and releases by (username, kind, id), asked for every boost and like
+    /// (`db::interactions::object_changes`).
+    pub public_objects: FreshMap<(String, &'static str, i64), ObjectKey>,
     /// Records received activities (and the boosts and likes they carry) in batches.
     pub inbox_writer: db::inbox_writer::InboxWriter,
 }
@@ -134,6 +137,7 @@ impl AppState {
             pages: crate::http::cache::PageCache::new(config.limits.document_cache_ttl),
             remote_actors: FreshMap::new(config.limits.document_cache_ttl),
             healthy_hosts: FreshMap::new(config.limits.document_cache_ttl),
+            public_objects: FreshMap::new(config.limits.document_cache_ttl),
             inbox_writer,
             config: config.clone(),
         });

@@ -12,6 +12,7 @@ on_both_backends! {
     replies_are_shown_sanitised_and_only_authors_change_them,
     interactions_with_private_or_foreign_objects_are_ignored,
     concurrent_likes_are_each_stored_once,
+    deleted_objects_stop_taking_boosts_at_once,
 }
 
 // On a single-threaded runtime the writes queued by one `join!` reach the inbox writer together,
@@ -420,7 +421,7 @@ async fn concurrent_likes_are_each_stored_once(backend: Backend) {
 /// A write that breaks a constraint fails alone; the others in its batch are stored, and the
 /// failed activity is not recorded, so a retry is processed.
 async fn a_failed_write_does_not_fail_its_batch(backend: Backend) {
-    use roadie::db::inbox_writer::{InboxWrite, NewInteraction, Written};
+    use roadie::db::inbox_writer::{InboxWrite, NewInteraction};
     use roadie::db::interactions::ObjectKey;
 
     let app = TestApp::spawn(backend).await;
@@ -442,41 +443,115 @@ async fn a_failed_write_does_not_fail_its_batch(backend: Backend) {
         kind: "post",
         id,
     };
-    let write = |ap_id: &str, kind: &str, remote_actor_id: Option<i64>| InboxWrite {
-        ap_id: ap_id.to_owned(),
-        actor_ap_id: ann.ap_id.clone(),
-        kind: kind.to_owned(),
-        interaction: remote_actor_id.map(|remote_actor_id| NewInteraction {
-            kind: "announce",
+    let interaction = |activity_ap_id: &str, kind, remote_actor_id| InboxWrite::Interaction {
+        activity_ap_id: activity_ap_id.to_owned(),
+        interaction: NewInteraction {
+            kind,
             object,
             remote_actor_id,
-        }),
+        },
+    };
+    let received = |ap_id: &str| InboxWrite::Received {
+        ap_id: ap_id.to_owned(),
+        actor_ap_id: ann.ap_id.clone(),
+        kind: "Follow".to_owned(),
     };
     let boost_id = format!("{}#boost/1", ann.ap_id);
-    let broken_id = format!("{}#boost/2", ann.ap_id);
     let follow_id = format!("{}#follow/1", ann.ap_id);
+    let first_id = first["id"].as_str().unwrap();
     let writer = &app.state.inbox_writer;
-    let (boost, broken, repeat, follow) = tokio::join!(
-        writer.write(write(&boost_id, "Announce", Some(ann.id))),
+    let (boost, broken, repeat, follow, follow_again) = tokio::join!(
+        writer.write(interaction(&boost_id, "announce", ann.id)),
         // No such fan: the foreign key refuses it.
-        writer.write(write(&broken_id, "Announce", Some(i64::MAX))),
-        writer.write(write(first["id"].as_str().unwrap(), "Like", None)),
-        writer.write(write(&follow_id, "Follow", None)),
+        writer.write(interaction(
+            &format!("{}#like/2", ann.ap_id),
+            "like",
+            i64::MAX
+        )),
+        writer.write(interaction(first_id, "like", ann.id)),
+        writer.write(received(&follow_id)),
+        writer.write(received(&follow_id)),
     );
-    let new = |activity, interaction| Written {
-        new_activity: activity,
-        new_interaction: interaction,
-    };
-    assert_eq!(boost.unwrap(), new(true, true));
+    assert!(boost.unwrap(), "a new boost");
     assert!(broken.is_err(), "{broken:?}");
-    assert_eq!(repeat.unwrap(), new(false, false));
-    assert_eq!(follow.unwrap(), new(true, false));
+    assert!(!repeat.unwrap(), "the Like delivered before");
+    assert!(follow.unwrap(), "a new activity");
+    assert!(!follow_again.unwrap(), "the same id twice in one batch");
     let c = counts(&app, &token, id).await;
     assert_eq!(
         (c["likes"].as_i64(), c["boosts"].as_i64()),
         (Some(1), Some(1))
     );
-    // The failed one left nothing behind.
-    let retried = writer.write(write(&broken_id, "Announce", None)).await;
-    assert_eq!(retried.unwrap(), new(true, false));
+    // The failed write left nothing behind: its id is free for a like of another post.
+    let (id2, _) = post(&app, &token, "public").await;
+    let retried = writer
+        .write(InboxWrite::Interaction {
+            activity_ap_id: format!("{}#like/2", ann.ap_id),
+            interaction: NewInteraction {
+                kind: "like",
+                object: ObjectKey { id: id2, ..object },
+                remote_actor_id: ann.id,
+            },
+        })
+        .await;
+    assert!(retried.unwrap());
+    assert_eq!(counts(&app, &token, id2).await["likes"].as_i64(), Some(1));
+}
+
+/// The inbox remembers which objects are public; a deletion must end that at once.
+async fn deleted_objects_stop_taking_boosts_at_once(backend: Backend) {
+    use roadie::db::interactions::{counts, ObjectKey};
+
+    let app = TestApp::spawn(backend).await;
+    let (artist, token) = app.artist_with_token("band").await;
+    let peer = Peer::start(&["ann", "bob"], true).await;
+    let (post_id, post_url) = post(&app, &token, "public").await;
+    let (status, release) = app
+        .api(
+            reqwest::Method::POST,
+            &token,
+            "/api/v1/releases",
+            Some(json!({"title": "Gone soon", "kind": "single"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{release}");
+    let release_id = release["id"].as_i64().unwrap();
+    let release_url = release["url"].as_str().unwrap().to_owned();
+    let objects = [
+        ("post", post_id, post_url, "posts"),
+        ("release", release_id, release_url, "releases"),
+    ];
+    for (kind, id, url, path) in objects {
+        let boost = activity(&peer, "ann", "Announce", json!(url));
+        let status = peer
+            .deliver("ann", &app.url("/inbox"), &boost)
+            .await
+            .status();
+        assert_eq!(status, 202);
+        let (status, body) = app
+            .api(
+                reqwest::Method::DELETE,
+                &token,
+                &format!("/api/v1/{path}/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204, "{body}");
+        let late = activity(&peer, "bob", "Announce", json!(url));
+        let status = peer
+            .deliver("bob", &app.url("/inbox"), &late)
+            .await
+            .status();
+        assert_eq!(status, 202, "accepted and ignored");
+        let object = ObjectKey {
+            artist_id: artist.id,
+            kind,
+            id,
+        };
+        assert_eq!(
+            counts(app.db(), object).await.unwrap().boosts,
+            1,
+            "only the boost made before the {kind} was deleted"
+        );
+    }
 }

@@ -1,14 +1,14 @@
-//! The inbox's writes, batched. Each delivery's "record the activity id, and store the fan's
-//! boost or like" joins whatever other deliveries are waiting, and one transaction commits them
-//! all. A delivery is answered only after its batch committed, so an accepted activity is still
-//! stored; under load the commit (a WAL flush on PostgreSQL, the write lock and a WAL append on
-//! SQLite) is paid once per batch instead of twice per delivery. When nothing else waits, a
-//! batch is one delivery and nothing is delayed.
+//! The inbox's writes, batched. Each delivery's write (the id of a received activity, or the
+//! boost or like it carries) joins whatever other deliveries are waiting, and one transaction
+//! commits them all. A delivery is answered only after its batch committed, so an accepted
+//! activity is still stored; under load the commit (a WAL flush on PostgreSQL, the write lock
+//! and a WAL append on SQLite) is paid once per batch instead of once per delivery. When nothing
+//! else waits, a batch is one delivery and nothing is delayed.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use diesel::Connection;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::interactions::ObjectKey;
 use super::{Db, DbError, DbResult};
@@ -16,19 +16,35 @@ use super::{Db, DbError, DbResult};
 /// Most deliveries committed together: bounds one transaction's time and size.
 const MAX_BATCH: usize = 256;
 
-/// One received activity to record, with the boost or like it carries, if any.
+/// One write of the inbox. Either kind is stored once per activity id, so a repeated delivery
+/// has one effect.
 #[derive(Debug, Clone)]
-pub struct InboxWrite {
-    /// The activity's id; recorded once (`received_activities`), so a repeat has no effect.
-    pub ap_id: String,
-    pub actor_ap_id: String,
-    /// The activity's type.
-    pub kind: String,
-    /// Stored in the same transaction, only when the activity is new.
-    pub interaction: Option<NewInteraction>,
+pub enum InboxWrite {
+    /// Records that an activity was received (`received_activities`), before it is handled.
+    Received {
+        ap_id: String,
+        actor_ap_id: String,
+        /// The activity's type.
+        kind: String,
+    },
+    /// Stores a boost or like (`interactions`). Its activity id is unique there, and a fan
+    /// boosts or likes an object once, so no separate record of the activity is kept.
+    Interaction {
+        activity_ap_id: String,
+        interaction: NewInteraction,
+    },
 }
 
-/// A boost or like of a local object (`interactions`).
+impl InboxWrite {
+    fn activity_id(&self) -> &str {
+        match self {
+            InboxWrite::Received { ap_id, .. } => ap_id,
+            InboxWrite::Interaction { activity_ap_id, .. } => activity_ap_id,
+        }
+    }
+}
+
+/// A boost or like of a local object by a remote actor.
 #[derive(Debug, Clone, Copy)]
 pub struct NewInteraction {
     /// `announce` or `like`.
@@ -37,33 +53,38 @@ pub struct NewInteraction {
     pub remote_actor_id: i64,
 }
 
-/// What one write changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Written {
-    /// False when the activity was received before: the caller does nothing more.
-    pub new_activity: bool,
-    /// False when there was no interaction or the fan had already boosted or liked the object.
-    pub new_interaction: bool,
-}
+type Job = (InboxWrite, oneshot::Sender<DbResult<bool>>);
 
-type Job = (InboxWrite, oneshot::Sender<DbResult<Written>>);
-
-/// The handle deliveries use; the writer task ends when the last handle is dropped.
+/// The handle deliveries use; the writer tasks end when the last handle is dropped.
 #[derive(Clone)]
 pub struct InboxWriter {
     queue: mpsc::Sender<Job>,
 }
 
+/// Writer tasks per process. PostgreSQL commits concurrent transactions with one WAL flush
+/// (group commit), so while one batch waits for its flush the next is already being written;
+/// SQLite has one writer at a time anyway.
+fn writer_tasks(db: &Db) -> usize {
+    match db {
+        Db::Pg(_) => 4,
+        Db::Sqlite(_) => 1,
+    }
+}
+
 impl InboxWriter {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer tasks on the current tokio runtime.
     pub fn start(db: Db) -> InboxWriter {
         let (queue, jobs) = mpsc::channel(MAX_BATCH * 4);
-        tokio::spawn(run(db, jobs));
+        let jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..writer_tasks(&db) {
+            tokio::spawn(run(db.clone(), jobs.clone()));
+        }
         InboxWriter { queue }
     }
 
-    /// Records `write` and returns once it is committed.
-    pub async fn write(&self, write: InboxWrite) -> DbResult<Written> {
+    /// Stores `write` and returns once it is committed: true when it was new, false when the
+    /// activity was received before (or the fan had already boosted or liked the object).
+    pub async fn write(&self, write: InboxWrite) -> DbResult<bool> {
         let stopped = || DbError::Pool("the inbox writer has stopped".to_owned());
         let (reply, answer) = oneshot::channel();
         self.queue
@@ -74,9 +95,15 @@ impl InboxWriter {
     }
 }
 
-async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
+/// One writer: takes whatever waits (up to [`MAX_BATCH`]), writes it, answers, again.
+async fn run(db: Db, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    loop {
+        // The lock is held only while waiting for work, not while writing.
+        let taken = queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await;
+        if taken == 0 {
+            return;
+        }
         let (writes, replies): (Vec<InboxWrite>, Vec<_>) = jobs.drain(..).unzip();
         match write_batch(&db, &writes).await {
             Ok(written) => {
@@ -103,8 +130,8 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Writes `batch` in one transaction; one [`Written`] per write, in order.
-async fn write_batch(db: &Db, batch: &[InboxWrite]) -> DbResult<Vec<Written>> {
+/// Writes `batch` in one transaction; for each write, in order, whether it was new.
+async fn write_batch(db: &Db, batch: &[InboxWrite]) -> DbResult<Vec<bool>> {
     let now = super::now();
     match db {
         Db::Pg(pool) => {
@@ -124,24 +151,25 @@ async fn write_batch(db: &Db, batch: &[InboxWrite]) -> DbResult<Vec<Written>> {
     }
 }
 
-/// Which writes of a batch carry an activity seen for the first time: those whose id the insert
-/// returned, and of an id given twice only the first.
-fn first_new(batch: &[InboxWrite], new_ids: &HashSet<String>) -> Vec<bool> {
+/// For each write of `batch`, whether it was new: `inserted` says whether its row was among
+/// those inserted, and of an activity id given twice only the first counts.
+fn first_new(batch: &[InboxWrite], inserted: impl Fn(&InboxWrite) -> bool) -> Vec<bool> {
     let mut claimed = HashSet::new();
     batch
         .iter()
-        .map(|w| new_ids.contains(&w.ap_id) && claimed.insert(w.ap_id.as_str()))
+        .map(|w| inserted(w) && claimed.insert(w.activity_id()))
         .collect()
 }
 
-/// PostgreSQL: two multi-row inserts per batch, whatever its size.
+/// PostgreSQL: one multi-row insert per table the batch writes to. A batch of only boosts and
+/// likes (the usual load) is a single statement, committed on its own.
 mod pg {
     use std::collections::HashSet;
 
     use chrono::NaiveDateTime;
     use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-    use super::{first_new, InboxWrite, Written};
+    use super::InboxWrite;
     use crate::db::schema::{interactions, received_activities};
     use crate::db::{DbError, DbResult, ExpressionMethods, RunQueryDsl};
 
@@ -149,67 +177,105 @@ mod pg {
         conn: &mut AsyncPgConnection,
         batch: &[InboxWrite],
         now: NaiveDateTime,
-    ) -> DbResult<Vec<Written>> {
-        conn.transaction::<_, DbError, _>(async move |conn| {
-            let received: Vec<_> = batch
-                .iter()
-                .map(|w| {
-                    (
-                        received_activities::ap_id.eq(&w.ap_id),
-                        received_activities::actor_ap_id.eq(&w.actor_ap_id),
-                        received_activities::kind.eq(&w.kind),
-                        received_activities::received_at.eq(now),
-                    )
-                })
-                .collect();
-            let new_ids: HashSet<String> = diesel::insert_into(received_activities::table)
-                .values(received)
-                .on_conflict_do_nothing()
-                .returning(received_activities::ap_id)
-                .get_results::<String>(conn)
-                .await?
-                .into_iter()
-                .collect();
-            let new_activity = first_new(batch, &new_ids);
-            let stored: Vec<_> = batch
-                .iter()
-                .zip(&new_activity)
-                .filter(|(_, new)| **new)
-                .filter_map(|(w, _)| {
-                    let i = w.interaction?;
-                    Some((
-                        interactions::kind.eq(i.kind),
-                        interactions::artist_id.eq(i.object.artist_id),
-                        interactions::object_kind.eq(i.object.kind),
-                        interactions::object_id.eq(i.object.id),
-                        interactions::remote_actor_id.eq(i.remote_actor_id),
-                        interactions::activity_ap_id.eq(&w.ap_id),
-                        interactions::created_at.eq(now),
-                    ))
-                })
-                .collect();
-            let new_interactions: HashSet<String> = if stored.is_empty() {
-                HashSet::new()
-            } else {
-                diesel::insert_into(interactions::table)
-                    .values(stored)
-                    .on_conflict_do_nothing()
-                    .returning(interactions::activity_ap_id)
-                    .get_results::<String>(conn)
-                    .await?
-                    .into_iter()
-                    .collect()
-            };
-            Ok(batch
-                .iter()
-                .zip(new_activity)
-                .map(|(w, new)| Written {
-                    new_activity: new,
-                    new_interaction: new && new_interactions.contains(&w.ap_id),
-                })
-                .collect())
-        })
-        .await
+    ) -> DbResult<Vec<bool>> {
+        let received = batch
+            .iter()
+            .any(|w| matches!(w, InboxWrite::Received { .. }));
+        let interactions = batch
+            .iter()
+            .any(|w| matches!(w, InboxWrite::Interaction { .. }));
+        let (new_received, new_interactions) = if received && interactions {
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                Ok((
+                    insert_received(conn, batch, now).await?,
+                    insert_interactions(conn, batch, now).await?,
+                ))
+            })
+            .await?
+        } else {
+            (
+                insert_received(conn, batch, now).await?,
+                insert_interactions(conn, batch, now).await?,
+            )
+        };
+        Ok(super::first_new(batch, |w| match w {
+            InboxWrite::Received { ap_id, .. } => new_received.contains(ap_id),
+            InboxWrite::Interaction { activity_ap_id, .. } => {
+                new_interactions.contains(activity_ap_id)
+            }
+        }))
+    }
+
+    /// Inserts the batch's received activities; the ids of those that were new.
+    async fn insert_received(
+        conn: &mut AsyncPgConnection,
+        batch: &[InboxWrite],
+        now: NaiveDateTime,
+    ) -> DbResult<HashSet<String>> {
+        let rows: Vec<_> = batch
+            .iter()
+            .filter_map(|w| match w {
+                InboxWrite::Received {
+                    ap_id,
+                    actor_ap_id,
+                    kind,
+                } => Some((
+                    received_activities::ap_id.eq(ap_id),
+                    received_activities::actor_ap_id.eq(actor_ap_id),
+                    received_activities::kind.eq(kind),
+                    received_activities::received_at.eq(now),
+                )),
+                InboxWrite::Interaction { .. } => None,
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(HashSet::new());
+        }
+        Ok(diesel::insert_into(received_activities::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(received_activities::ap_id)
+            .get_results::<String>(conn)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// Inserts the batch's boosts and likes; the activity ids of those that were new.
+    async fn insert_interactions(
+        conn: &mut AsyncPgConnection,
+        batch: &[InboxWrite],
+        now: NaiveDateTime,
+    ) -> DbResult<HashSet<String>> {
+        let rows: Vec<_> = batch
+            .iter()
+            .filter_map(|w| match w {
+                InboxWrite::Interaction {
+                    activity_ap_id,
+                    interaction: i,
+                } => Some((
+                    interactions::kind.eq(i.kind),
+                    interactions::artist_id.eq(i.object.artist_id),
+                    interactions::object_kind.eq(i.object.kind),
+                    interactions::object_id.eq(i.object.id),
+                    interactions::remote_actor_id.eq(i.remote_actor_id),
+                    interactions::activity_ap_id.eq(activity_ap_id),
+                    interactions::created_at.eq(now),
+                )),
+                InboxWrite::Received { .. } => None,
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(HashSet::new());
+        }
+        Ok(diesel::insert_into(interactions::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(interactions::activity_ap_id)
+            .get_results::<String>(conn)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -219,49 +285,49 @@ mod sqlite {
     use chrono::NaiveDateTime;
     use diesel::{sqlite::SqliteConnection, ExpressionMethods, QueryResult, RunQueryDsl};
 
-    use super::{InboxWrite, Written};
+    use super::InboxWrite;
     use crate::db::schema::{interactions, received_activities};
 
     pub(super) fn write(
         conn: &mut SqliteConnection,
         batch: &[InboxWrite],
         now: NaiveDateTime,
-    ) -> QueryResult<Vec<Written>> {
-        let mut written = Vec::with_capacity(batch.len());
-        for w in batch {
-            let new_activity = diesel::insert_into(received_activities::table)
-                .values((
-                    received_activities::ap_id.eq(&w.ap_id),
-                    received_activities::actor_ap_id.eq(&w.actor_ap_id),
-                    received_activities::kind.eq(&w.kind),
-                    received_activities::received_at.eq(now),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)?
-                == 1;
-            let new_interaction = match w.interaction {
-                Some(i) if new_activity => {
-                    diesel::insert_into(interactions::table)
+    ) -> QueryResult<Vec<bool>> {
+        batch
+            .iter()
+            .map(|w| {
+                let inserted = match w {
+                    InboxWrite::Received {
+                        ap_id,
+                        actor_ap_id,
+                        kind,
+                    } => diesel::insert_into(received_activities::table)
+                        .values((
+                            received_activities::ap_id.eq(ap_id),
+                            received_activities::actor_ap_id.eq(actor_ap_id),
+                            received_activities::kind.eq(kind),
+                            received_activities::received_at.eq(now),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(conn)?,
+                    InboxWrite::Interaction {
+                        activity_ap_id,
+                        interaction: i,
+                    } => diesel::insert_into(interactions::table)
                         .values((
                             interactions::kind.eq(i.kind),
                             interactions::artist_id.eq(i.object.artist_id),
                             interactions::object_kind.eq(i.object.kind),
                             interactions::object_id.eq(i.object.id),
                             interactions::remote_actor_id.eq(i.remote_actor_id),
-                            interactions::activity_ap_id.eq(&w.ap_id),
+                            interactions::activity_ap_id.eq(activity_ap_id),
                             interactions::created_at.eq(now),
                         ))
                         .on_conflict_do_nothing()
-                        .execute(conn)?
-                        == 1
-                }
-                _ => false,
-            };
-            written.push(Written {
-                new_activity,
-                new_interaction,
-            });
-        }
-        Ok(written)
+                        .execute(conn)?,
+                };
+                Ok(inserted == 1)
+            })
+            .collect()
     }
 }

@@ -1,5 +1,7 @@
 //! Boosts and likes of local objects by remote actors, and replies to them.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::NaiveDateTime;
 
 use super::remote_actors::RemoteActorRow;
@@ -15,6 +17,22 @@ pub struct ObjectKey {
     /// `post` or `release`.
     pub kind: &'static str,
     pub id: i64,
+}
+
+/// Writes by this process that may have made a post or release stop being public; see
+/// [`object_changes`].
+static OBJECT_CHANGES: AtomicU64 = AtomicU64::new(0);
+
+/// A counter that grows after every write that may take a post or release out of
+/// [`public_object`]'s answers (a deleted post, an updated or deleted release). The inbox keeps
+/// positive answers under it; a new post or release is simply not cached yet.
+pub fn object_changes() -> u64 {
+    AtomicU64::load(&OBJECT_CHANGES, Ordering::Acquire)
+}
+
+/// Records such a write (called by `db::posts` and `db::releases`).
+pub(crate) fn objects_changed() {
+    OBJECT_CHANGES.fetch_add(1, Ordering::AcqRel);
 }
 
 /// The post or release `id` of the local artist `username`, if fans may interact with it: a

@@ -88,7 +88,7 @@ pub async fn delete_published(
     object_ap_id: &str,
     announce: impl FnOnce(&PostRow) -> Outgoing + Send,
 ) -> DbResult<bool> {
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
                 let now = super::now();
                 let n = diesel::update(posts::table.find(post.id).filter(posts::deleted_at.is_null()))
@@ -109,7 +109,10 @@ pub async fn delete_published(
                 crate::store_outgoing!(conn, post.artist_id, &outgoing)?;
                 Ok(true)
         })
-        .await)
+        .await);
+    // Whatever the outcome: a needless refresh costs less than a stale answer.
+    super::interactions::objects_changed();
+    written
 }
 
 /// Count of an artist's posts that are not deleted.

@@ -154,7 +154,7 @@ pub async fn update(
         ("published", None) => Some(now),
         (_, earlier) => earlier,
     };
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let updated: ReleaseRow = diesel::update(releases::table.find(release.id))
                 .set((
@@ -173,7 +173,10 @@ pub async fn update(
             }
             Ok((updated, tracks))
         })
-        .await)
+        .await);
+    // Whatever the outcome: a needless refresh costs less than a stale answer.
+    super::interactions::objects_changed();
+    written
 }
 
 /// Publishes a scheduled or draft release now, once: the state change is guarded, so when two
@@ -221,7 +224,7 @@ pub async fn delete(
     announce: Option<Announce<'_>>,
 ) -> DbResult<bool> {
     let now = super::now();
-    with_conn!(db, conn => conn
+    let written = with_conn!(db, conn => conn
         .transaction::<_, DbError, _>(async move |conn| {
             let n = diesel::update(releases::table.find(release.id).filter(releases::deleted_at.is_null()))
                 .set(releases::deleted_at.eq(Some(now)))
@@ -240,7 +243,10 @@ pub async fn delete(
             }
             Ok(true)
         })
-        .await)
+        .await);
+    // Whatever the outcome: a needless refresh costs less than a stale answer.
+    super::interactions::objects_changed();
+    written
 }
 
 pub async fn by_id(db: &Db, id: i64) -> DbResult<Option<ReleaseRow>> {

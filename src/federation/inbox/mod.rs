@@ -97,21 +97,18 @@ pub async fn receive(data: &Data<Ctx>, request: InboundRequest) -> Result<(), Fe
     let actor = verified_actor(data, &actor_id, &checked).await?;
     host_is_talking(data, &actor.row.domain).await?;
 
-    let received = InboxWrite {
+    // Boosts and likes are stored once per activity id with the interaction itself.
+    match envelope.kind.as_str() {
+        "Announce" => return announce::receive(data, &actor, value, Interaction::Boost).await,
+        "Like" => return announce::receive(data, &actor, value, Interaction::Like).await,
+        _ => {}
+    }
+    let received = InboxWrite::Received {
         ap_id: envelope.id.to_string(),
         actor_ap_id: actor.id.to_string(),
         kind: envelope.kind.clone(),
-        interaction: None,
     };
-    // Boosts and likes record themselves: the activity and the interaction in one write.
-    match envelope.kind.as_str() {
-        "Announce" => {
-            return announce::receive(data, &actor, value, Interaction::Boost, received).await
-        }
-        "Like" => return announce::receive(data, &actor, value, Interaction::Like, received).await,
-        _ => {}
-    }
-    if !data.inbox_writer.write(received).await?.new_activity {
+    if !data.inbox_writer.write(received).await? {
         tracing::debug!(id = %envelope.id, "activity already received");
         return Ok(());
     }

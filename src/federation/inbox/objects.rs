@@ -18,5 +18,15 @@ pub async fn public_object(
     let Some((username, kind, id)) = data.urls.local_object(url) else {
         return Ok(None);
     };
-    Ok(db::interactions::public_object(&data.db, &username, kind, id).await?)
+    // Every boost and like asks this, mostly about the same few objects.
+    let changes = db::interactions::object_changes();
+    let key = (username, kind, id);
+    if let Some(object) = data.public_objects.get(&key, changes) {
+        return Ok(Some(object));
+    }
+    let object = db::interactions::public_object(&data.db, &key.0, kind, id).await?;
+    if let Some(object) = object {
+        data.public_objects.put(key, changes, object);
+    }
+    Ok(object)
 }
