@@ -7,11 +7,13 @@
 
 use std::{collections::HashSet, sync::Arc};
 
+use chrono::NaiveDateTime;
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::interactions::ObjectKey;
-use super::{Db, DbError, DbResult};
+use super::schema::{interactions, received_activities};
+use super::{Db, DbError, DbResult, Insertable};
 
 /// Most deliveries committed together: bounds one transaction's time and size.
 const MAX_BATCH: usize = 256;
@@ -51,6 +53,64 @@ pub struct NewInteraction {
     pub kind: &'static str,
     pub object: ObjectKey,
     pub remote_actor_id: i64,
+}
+
+/// The `received_activities` row of a [`InboxWrite::Received`].
+#[derive(Insertable)]
+#[diesel(table_name = received_activities)]
+struct ReceivedRow<'a> {
+    ap_id: &'a str,
+    actor_ap_id: &'a str,
+    kind: &'a str,
+    received_at: NaiveDateTime,
+}
+
+/// The `interactions` row of a [`InboxWrite::Interaction`].
+#[derive(Insertable)]
+#[diesel(table_name = interactions)]
+struct InteractionRow<'a> {
+    kind: &'a str,
+    artist_id: i64,
+    object_kind: &'a str,
+    object_id: i64,
+    remote_actor_id: i64,
+    activity_ap_id: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// The row a write inserts.
+enum Row<'a> {
+    Received(ReceivedRow<'a>),
+    Interaction(InteractionRow<'a>),
+}
+
+impl InboxWrite {
+    fn row(&self, now: NaiveDateTime) -> Row<'_> {
+        match self {
+            InboxWrite::Received {
+                ap_id,
+                actor_ap_id,
+                kind,
+            } => Row::Received(ReceivedRow {
+                ap_id,
+                actor_ap_id,
+                kind,
+                received_at: now,
+            }),
+            InboxWrite::Interaction {
+                activity_ap_id,
+                interaction: i,
+            } => Row::Interaction(InteractionRow {
+                kind: i.kind,
+                artist_id: i.object.artist_id,
+                object_kind: i.object.kind,
+                object_id: i.object.id,
+                remote_actor_id: i.remote_actor_id,
+                activity_ap_id,
+                created_at: now,
+            }),
+        }
+    }
 }
 
 type Job = (InboxWrite, oneshot::Sender<DbResult<bool>>);
@@ -169,9 +229,9 @@ mod pg {
     use chrono::NaiveDateTime;
     use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-    use super::InboxWrite;
+    use super::{InboxWrite, Row};
     use crate::db::schema::{interactions, received_activities};
-    use crate::db::{DbError, DbResult, ExpressionMethods, RunQueryDsl};
+    use crate::db::{DbError, DbResult, RunQueryDsl};
 
     pub(super) async fn write(
         conn: &mut AsyncPgConnection,
@@ -214,18 +274,9 @@ mod pg {
     ) -> DbResult<HashSet<String>> {
         let rows: Vec<_> = batch
             .iter()
-            .filter_map(|w| match w {
-                InboxWrite::Received {
-                    ap_id,
-                    actor_ap_id,
-                    kind,
-                } => Some((
-                    received_activities::ap_id.eq(ap_id),
-                    received_activities::actor_ap_id.eq(actor_ap_id),
-                    received_activities::kind.eq(kind),
-                    received_activities::received_at.eq(now),
-                )),
-                InboxWrite::Interaction { .. } => None,
+            .filter_map(|w| match w.row(now) {
+                Row::Received(row) => Some(row),
+                Row::Interaction(_) => None,
             })
             .collect();
         if rows.is_empty() {
@@ -249,20 +300,9 @@ mod pg {
     ) -> DbResult<HashSet<String>> {
         let rows: Vec<_> = batch
             .iter()
-            .filter_map(|w| match w {
-                InboxWrite::Interaction {
-                    activity_ap_id,
-                    interaction: i,
-                } => Some((
-                    interactions::kind.eq(i.kind),
-                    interactions::artist_id.eq(i.object.artist_id),
-                    interactions::object_kind.eq(i.object.kind),
-                    interactions::object_id.eq(i.object.id),
-                    interactions::remote_actor_id.eq(i.remote_actor_id),
-                    interactions::activity_ap_id.eq(activity_ap_id),
-                    interactions::created_at.eq(now),
-                )),
-                InboxWrite::Received { .. } => None,
+            .filter_map(|w| match w.row(now) {
+                Row::Interaction(row) => Some(row),
+                Row::Received(_) => None,
             })
             .collect();
         if rows.is_empty() {
@@ -283,9 +323,9 @@ mod pg {
 /// the blocking thread that holds the connection; each statement is prepared once and cached.
 mod sqlite {
     use chrono::NaiveDateTime;
-    use diesel::{sqlite::SqliteConnection, ExpressionMethods, QueryResult, RunQueryDsl};
+    use diesel::{sqlite::SqliteConnection, QueryResult, RunQueryDsl};
 
-    use super::InboxWrite;
+    use super::{InboxWrite, Row};
     use crate::db::schema::{interactions, received_activities};
 
     pub(super) fn write(
@@ -296,33 +336,13 @@ mod sqlite {
         batch
             .iter()
             .map(|w| {
-                let inserted = match w {
-                    InboxWrite::Received {
-                        ap_id,
-                        actor_ap_id,
-                        kind,
-                    } => diesel::insert_into(received_activities::table)
-                        .values((
-                            received_activities::ap_id.eq(ap_id),
-                            received_activities::actor_ap_id.eq(actor_ap_id),
-                            received_activities::kind.eq(kind),
-                            received_activities::received_at.eq(now),
-                        ))
+                let inserted = match w.row(now) {
+                    Row::Received(row) => diesel::insert_into(received_activities::table)
+                        .values(row)
                         .on_conflict_do_nothing()
                         .execute(conn)?,
-                    InboxWrite::Interaction {
-                        activity_ap_id,
-                        interaction: i,
-                    } => diesel::insert_into(interactions::table)
-                        .values((
-                            interactions::kind.eq(i.kind),
-                            interactions::artist_id.eq(i.object.artist_id),
-                            interactions::object_kind.eq(i.object.kind),
-                            interactions::object_id.eq(i.object.id),
-                            interactions::remote_actor_id.eq(i.remote_actor_id),
-                            interactions::activity_ap_id.eq(activity_ap_id),
-                            interactions::created_at.eq(now),
-                        ))
+                    Row::Interaction(row) => diesel::insert_into(interactions::table)
+                        .values(row)
                         .on_conflict_do_nothing()
                         .execute(conn)?,
                 };

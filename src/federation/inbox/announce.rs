@@ -42,6 +42,7 @@ pub async fn receive(
             },
         })
         .await?;
-    tracing::info!(fan = %actor.id, ?what, object = %activity.object.0, new, "interaction");
+    // Debug, not info: a popular post brings thousands of these a minute, none needing an admin.
+    tracing::debug!(fan = %actor.id, ?what, object = %activity.object.0, new, "interaction");
     Ok(())
 }
