@@ -229,7 +229,7 @@ mod pg {
     use chrono::NaiveDateTime;
     use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-    use super::{InboxWrite, Row};
+    use super::{InboxWrite, InteractionRow, ReceivedRow, Row};
     use crate::db::schema::{interactions, received_activities};
     use crate::db::{DbError, DbResult, RunQueryDsl};
 
@@ -238,25 +238,26 @@ mod pg {
         batch: &[InboxWrite],
         now: NaiveDateTime,
     ) -> DbResult<Vec<bool>> {
-        let received = batch
-            .iter()
-            .any(|w| matches!(w, InboxWrite::Received { .. }));
-        let interactions = batch
-            .iter()
-            .any(|w| matches!(w, InboxWrite::Interaction { .. }));
-        let (new_received, new_interactions) = if received && interactions {
+        let (mut received, mut interactions) = (Vec::new(), Vec::new());
+        for write in batch {
+            match write.row(now) {
+                Row::Received(row) => received.push(row),
+                Row::Interaction(row) => interactions.push(row),
+            }
+        }
+        let (new_received, new_interactions) = if received.is_empty() || interactions.is_empty() {
+            (
+                insert_received(conn, received).await?,
+                insert_interactions(conn, interactions).await?,
+            )
+        } else {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 Ok((
-                    insert_received(conn, batch, now).await?,
-                    insert_interactions(conn, batch, now).await?,
+                    insert_received(conn, received).await?,
+                    insert_interactions(conn, interactions).await?,
                 ))
             })
             .await?
-        } else {
-            (
-                insert_received(conn, batch, now).await?,
-                insert_interactions(conn, batch, now).await?,
-            )
         };
         Ok(super::first_new(batch, |w| match w {
             InboxWrite::Received { ap_id, .. } => new_received.contains(ap_id),
@@ -266,19 +267,11 @@ mod pg {
         }))
     }
 
-    /// Inserts the batch's received activities; the ids of those that were new.
+    /// Inserts received activities; the ids of those that were new.
     async fn insert_received(
         conn: &mut AsyncPgConnection,
-        batch: &[InboxWrite],
-        now: NaiveDateTime,
+        rows: Vec<ReceivedRow<'_>>,
     ) -> DbResult<HashSet<String>> {
-        let rows: Vec<_> = batch
-            .iter()
-            .filter_map(|w| match w.row(now) {
-                Row::Received(row) => Some(row),
-                Row::Interaction(_) => None,
-            })
-            .collect();
         if rows.is_empty() {
             return Ok(HashSet::new());
         }
@@ -292,19 +285,11 @@ mod pg {
             .collect())
     }
 
-    /// Inserts the batch's boosts and likes; the activity ids of those that were new.
+    /// Inserts boosts and likes; the activity ids of those that were new.
     async fn insert_interactions(
         conn: &mut AsyncPgConnection,
-        batch: &[InboxWrite],
-        now: NaiveDateTime,
+        rows: Vec<InteractionRow<'_>>,
     ) -> DbResult<HashSet<String>> {
-        let rows: Vec<_> = batch
-            .iter()
-            .filter_map(|w| match w.row(now) {
-                Row::Interaction(row) => Some(row),
-                Row::Received(_) => None,
-            })
-            .collect();
         if rows.is_empty() {
             return Ok(HashSet::new());
         }
