@@ -47,29 +47,6 @@ pub async fn sent_payload(db: &Db, ap_id: &str) -> DbResult<Option<(String, Naiv
         .optional()?))
 }
 
-/// Records a received activity id. Returns false when it was recorded before, so the caller
-/// skips it: the unique key makes this hold under concurrent deliveries too.
-pub async fn record_received(
-    db: &Db,
-    ap_id: &str,
-    actor_ap_id: &str,
-    kind: &str,
-) -> DbResult<bool> {
-    with_conn!(db, conn => {
-        let n = diesel::insert_into(received_activities::table)
-            .values((
-                received_activities::ap_id.eq(ap_id),
-                received_activities::actor_ap_id.eq(actor_ap_id),
-                received_activities::kind.eq(kind),
-                received_activities::received_at.eq(super::now()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        Ok(n == 1)
-    })
-}
-
 /// Forgets a received id again, so a retry of an activity whose handling failed is processed.
 pub async fn forget_received(db: &Db, ap_id: &str) -> DbResult<()> {
     with_conn!(db, conn => {

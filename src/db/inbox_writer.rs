@@ -55,20 +55,20 @@ pub struct NewInteraction {
     pub remote_actor_id: i64,
 }
 
-/// The `received_activities` row of a [`InboxWrite::Received`].
+/// The `received_activities` row an [`InboxWrite::Received`] inserts.
 #[derive(Insertable)]
 #[diesel(table_name = received_activities)]
-struct ReceivedRow<'a> {
+struct ReceivedInsert<'a> {
     ap_id: &'a str,
     actor_ap_id: &'a str,
     kind: &'a str,
     received_at: NaiveDateTime,
 }
 
-/// The `interactions` row of a [`InboxWrite::Interaction`].
+/// The `interactions` row an [`InboxWrite::Interaction`] inserts.
 #[derive(Insertable)]
 #[diesel(table_name = interactions)]
-struct InteractionRow<'a> {
+struct InteractionInsert<'a> {
     kind: &'a str,
     artist_id: i64,
     object_kind: &'a str,
@@ -80,8 +80,8 @@ struct InteractionRow<'a> {
 
 /// The row a write inserts.
 enum Row<'a> {
-    Received(ReceivedRow<'a>),
-    Interaction(InteractionRow<'a>),
+    Received(ReceivedInsert<'a>),
+    Interaction(InteractionInsert<'a>),
 }
 
 impl InboxWrite {
@@ -91,7 +91,7 @@ impl InboxWrite {
                 ap_id,
                 actor_ap_id,
                 kind,
-            } => Row::Received(ReceivedRow {
+            } => Row::Received(ReceivedInsert {
                 ap_id,
                 actor_ap_id,
                 kind,
@@ -100,7 +100,7 @@ impl InboxWrite {
             InboxWrite::Interaction {
                 activity_ap_id,
                 interaction: i,
-            } => Row::Interaction(InteractionRow {
+            } => Row::Interaction(InteractionInsert {
                 kind: i.kind,
                 artist_id: i.object.artist_id,
                 object_kind: i.object.kind,
@@ -229,7 +229,7 @@ mod pg {
     use chrono::NaiveDateTime;
     use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-    use super::{InboxWrite, InteractionRow, ReceivedRow, Row};
+    use super::{InboxWrite, InteractionInsert, ReceivedInsert, Row};
     use crate::db::schema::{interactions, received_activities};
     use crate::db::{DbError, DbResult, RunQueryDsl};
 
@@ -270,7 +270,7 @@ mod pg {
     /// Inserts received activities; the ids of those that were new.
     async fn insert_received(
         conn: &mut AsyncPgConnection,
-        rows: Vec<ReceivedRow<'_>>,
+        rows: Vec<ReceivedInsert<'_>>,
     ) -> DbResult<HashSet<String>> {
         if rows.is_empty() {
             return Ok(HashSet::new());
@@ -288,7 +288,7 @@ mod pg {
     /// Inserts boosts and likes; the activity ids of those that were new.
     async fn insert_interactions(
         conn: &mut AsyncPgConnection,
-        rows: Vec<InteractionRow<'_>>,
+        rows: Vec<InteractionInsert<'_>>,
     ) -> DbResult<HashSet<String>> {
         if rows.is_empty() {
             return Ok(HashSet::new());
