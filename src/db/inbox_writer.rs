@@ -9,7 +9,7 @@ use std::{collections::HashSet, sync::Arc};
 
 use chrono::NaiveDateTime;
 use diesel::Connection;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 use super::interactions::ObjectKey;
 use super::schema::{interactions, received_activities};
@@ -118,15 +118,16 @@ type Job = (InboxWrite, oneshot::Sender<DbResult<bool>>);
 /// The handle deliveries use; the writer tasks end when the last handle is dropped.
 #[derive(Clone)]
 pub struct InboxWriter {
-    queue: mpsc::Sender<Job>,
+    /// One queue per writer task.
+    queues: Arc<[mpsc::Sender<Job>]>,
 }
 
-/// Writer tasks per process. PostgreSQL commits concurrent transactions with one WAL flush
-/// (group commit), so while one batch waits for its flush the next is already being written;
-/// SQLite has one writer at a time anyway.
+/// Writer tasks per process. On PostgreSQL a second writer commits while the first waits for
+/// its WAL flush; more writers only split the load into smaller batches (measured in
+/// docs/PERFORMANCE.md). SQLite has one writer at a time anyway.
 fn writer_tasks(db: &Db) -> usize {
     match db {
-        Db::Pg(_) => 4,
+        Db::Pg(_) => 2,
         Db::Sqlite(_) => 1,
     }
 }
@@ -134,12 +135,14 @@ fn writer_tasks(db: &Db) -> usize {
 impl InboxWriter {
     /// Starts the writer tasks on the current tokio runtime.
     pub fn start(db: Db) -> InboxWriter {
-        let (queue, jobs) = mpsc::channel(MAX_BATCH * 4);
-        let jobs = Arc::new(Mutex::new(jobs));
-        for _ in 0..writer_tasks(&db) {
-            tokio::spawn(run(db.clone(), jobs.clone()));
-        }
-        InboxWriter { queue }
+        let queues = (0..writer_tasks(&db))
+            .map(|_| {
+                let (queue, jobs) = mpsc::channel(MAX_BATCH * 4);
+                tokio::spawn(run(db.clone(), jobs));
+                queue
+            })
+            .collect();
+        InboxWriter { queues }
     }
 
     /// Stores `write` and returns once it is committed: true when it was new, false when the
@@ -147,20 +150,36 @@ impl InboxWriter {
     pub async fn write(&self, write: InboxWrite) -> DbResult<bool> {
         let stopped = || DbError::Pool("the inbox writer has stopped".to_owned());
         let (reply, answer) = oneshot::channel();
-        self.queue
+        self.queues[self.queue_for(&write)]
             .send((write, reply))
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+
+    /// The writer a write goes to. All boosts and likes of one artist's objects go to the same
+    /// writer: a burst for a popular post then commits in few, large batches, and no two
+    /// transactions of this process share-lock the artist's row at once for their foreign-key
+    /// checks (PostgreSQL turns concurrent share locks of one row into costly multixacts).
+    fn queue_for(&self, write: &InboxWrite) -> usize {
+        let spread = match write {
+            InboxWrite::Interaction { interaction, .. } => {
+                interaction.object.artist_id.unsigned_abs()
+            }
+            InboxWrite::Received { ap_id, .. } => {
+                use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+                BuildHasherDefault::<DefaultHasher>::default().hash_one(ap_id)
+            }
+        };
+        (spread % self.queues.len() as u64) as usize
+    }
 }
 
 /// One writer: takes whatever waits (up to [`MAX_BATCH`]), writes it, answers, again.
-async fn run(db: Db, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(db: Db, mut queue: mpsc::Receiver<Job>) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
-        // The lock is held only while waiting for work, not while writing.
-        let taken = queue.lock().await.recv_many(&mut jobs, MAX_BATCH).await;
+        let taken = queue.recv_many(&mut jobs, MAX_BATCH).await;
         if taken == 0 {
             return;
         }

@@ -412,8 +412,12 @@ impl Server {
         proc_status_kib(self.pid, "VmRSS:").unwrap_or(0)
     }
 
-    fn cpu(&self) -> f64 {
-        crate::cpu_seconds(&self.pid.to_string()).unwrap_or(0.0)
+    fn cpu(&self) -> Cpu {
+        Cpu {
+            server: crate::cpu_seconds(&self.pid.to_string()).unwrap_or(0.0),
+            generator: crate::cpu_seconds("self").unwrap_or(0.0),
+            postgres: postgres_cpu_seconds(),
+        }
     }
 
     async fn stop(mut self) {
@@ -422,6 +426,47 @@ impl Server {
 }
 
 /// One GET on a fresh connection; `None` when the server does not accept yet.
+/// CPU seconds used so far by the server, by this process (the load generator) and by local
+/// PostgreSQL processes: on a loaded machine the three share the cores, so each request's cost
+/// is all three.
+#[derive(Clone, Copy)]
+struct Cpu {
+    server: f64,
+    generator: f64,
+    postgres: f64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+    fn sub(self, before: Cpu) -> Cpu {
+        Cpu {
+            server: self.server - before.server,
+            generator: self.generator - before.generator,
+            postgres: self.postgres - before.postgres,
+        }
+    }
+}
+
+/// CPU seconds of all processes named `postgres` on this machine (0 when there are none, as
+/// with SQLite or a remote database).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(|e| crate::cpu_seconds(e.file_name().to_str()?))
+        .sum()
+}
+
 async fn get_status(
     addr: SocketAddr,
     path: &str,
@@ -888,17 +933,20 @@ async fn loaded_on(
     let mut rows = Vec::new();
     let mut report = |figure: String,
                       outcome: &load::Outcome,
-                      cpu: f64,
+                      cpu: Cpu,
                       target: f64,
                       limit: f64,
                       limit_name: &str| {
         let rate = outcome.per_second();
+        let per_request = |seconds: f64| seconds * 1e6 / outcome.ok.max(1) as f64;
         println!(
-            "{figure}: {} ok, {} errors in {:.2} s = {rate:.0}/s; server CPU {:.0} µs per request{}",
+            "{figure}: {} ok, {} errors in {:.2} s = {rate:.0}/s; CPU µs per request: server {:.0}, generator {:.0}, PostgreSQL {:.0}{}",
             outcome.ok,
             outcome.errors,
             outcome.elapsed.as_secs_f64(),
-            cpu * 1e6 / outcome.ok.max(1) as f64,
+            per_request(cpu.server),
+            per_request(cpu.generator),
+            per_request(cpu.postgres),
             outcome
                 .first_error
                 .as_deref()
