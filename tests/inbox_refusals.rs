@@ -8,6 +8,7 @@ use crate::support::{Backend, Peer, SignOptions, TestApp};
 
 on_both_backends! {
     forged_and_malformed_deliveries_are_refused,
+    an_unknown_artists_inbox_is_404_until_the_artist_exists,
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -183,5 +184,36 @@ async fn forged_and_malformed_deliveries_are_refused(backend: Backend) {
     let res = peer.deliver("fan", &inbox, &follow).await;
     assert_eq!(res.status(), 202);
     assert_eq!(app.follower_count("band").await, 1);
+    app.run_deliveries().await;
+}
+
+/// The artist's own inbox answers 404 for a name no artist has, however often it is asked
+/// (no answer about a missing artist is cached), and takes deliveries as soon as it exists.
+async fn an_unknown_artists_inbox_is_404_until_the_artist_exists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let peer = Peer::start(&["fan"], true).await;
+    let inbox = app.url("/users/newband/inbox");
+    let follow = peer.follow("fan", &app.url("/users/newband"));
+    // An Undo, unlike a Follow, names no artist its handler would look up: only the inbox's own
+    // check can refuse it.
+    let undo = peer.undo("fan", &follow);
+    for attempt in 1..=2 {
+        let res = peer.deliver("fan", &inbox, &undo).await;
+        assert_eq!(res.status(), 404, "attempt {attempt}");
+    }
+    let res = peer.deliver("fan", &inbox, &follow).await;
+    assert_eq!(res.status(), 404);
+
+    app.artist_with_token("newband").await;
+    let res = peer.deliver("fan", &inbox, &follow).await;
+    assert_eq!(
+        res.status(),
+        202,
+        "the refused Follow was not recorded as seen"
+    );
+    assert_eq!(app.follower_count("newband").await, 1);
+    // Now cached as existing: still accepted.
+    let again = peer.follow("fan", &app.url("/users/newband"));
+    assert_eq!(peer.deliver("fan", &inbox, &again).await.status(), 202);
     app.run_deliveries().await;
 }

@@ -858,11 +858,18 @@ pub async fn set_user_suspension(
 
 /// Whether the artist named `username` is suspended (false for unknown names).
 pub async fn artist_suspended(db: &Db, username: &str) -> DbResult<bool> {
+    Ok(artist_status(db, username).await?.unwrap_or(false))
+}
+
+/// Whether the artist named `username` is suspended, or `None` when there is no such artist.
+pub async fn artist_status(db: &Db, username: &str) -> DbResult<Option<bool>> {
     match db::artists::by_username(db, username).await? {
-        Some(a) => Ok(db::moderation::artist_suspended_at(db, a.id)
-            .await?
-            .is_some()),
-        None => Ok(false),
+        Some(a) => Ok(Some(
+            db::moderation::artist_suspended_at(db, a.id)
+                .await?
+                .is_some(),
+        )),
+        None => Ok(None),
     }
 }
 

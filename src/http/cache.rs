@@ -58,7 +58,8 @@ impl DocumentCache {
     }
 }
 
-/// Whether an artist (by username) is suspended.
+/// Whether an artist (by username) is suspended. Only existing artists are stored, so an entry
+/// also says that the artist exists (the artist's inbox relies on it).
 pub struct SuspensionCache(FreshMap<String, bool>);
 
 impl SuspensionCache {

@@ -35,9 +35,12 @@ pub async fn artist_inbox(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, AppError> {
     let body = body?;
-    db::artists::by_username(&state.db, &username)
-        .await?
-        .ok_or_else(|| AppError::not_found("artist"))?;
+    // The suspension check in front of this handler has cached the artist if it exists.
+    if state.suspensions.get(&username).is_none() {
+        db::artists::by_username(&state.db, &username)
+            .await?
+            .ok_or_else(|| AppError::not_found("artist"))?;
+    }
     receive(&state, method, uri, headers, body).await
 }
 

@@ -21,11 +21,13 @@ pub async fn gone_if_suspended(
             Some(known) => known,
             None => {
                 let changes = crate::db::artists::changes();
-                match moderation::artist_suspended(&state.db, &username).await {
-                    Ok(suspended) => {
+                match moderation::artist_status(&state.db, &username).await {
+                    Ok(Some(suspended)) => {
                         state.suspensions.put(&username, changes, suspended);
                         suspended
                     }
+                    // Not cached: a new artist must be found at once on every process.
+                    Ok(None) => false,
                     Err(e) => return AppError::from(e).into_response(),
                 }
             }
