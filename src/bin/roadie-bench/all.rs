@@ -425,7 +425,6 @@ impl Server {
     }
 }
 
-/// One GET on a fresh connection; `None` when the server does not accept yet.
 /// CPU seconds used so far by the server, by this process (the load generator) and by local
 /// PostgreSQL processes: on a loaded machine the three share the cores, so each request's cost
 /// is all three.
@@ -467,6 +466,7 @@ fn postgres_cpu_seconds() -> f64 {
         .sum()
 }
 
+/// One GET on a fresh connection; `None` when the server does not accept yet.
 async fn get_status(
     addr: SocketAddr,
     path: &str,
