@@ -122,9 +122,10 @@ pub struct InboxWriter {
     queues: Arc<[mpsc::Sender<Job>]>,
 }
 
-/// Writer tasks per process. On PostgreSQL a second writer commits while the first waits for
-/// its WAL flush; more writers only split the load into smaller batches (measured in
-/// docs/PERFORMANCE.md). SQLite has one writer at a time anyway.
+/// Writer tasks per process. On PostgreSQL, two: writes routed to different writers (other
+/// artists' likes, received ids) commit while the other writer waits for its WAL flush; four
+/// writers sharing one queue split the load into smaller batches and cost PostgreSQL more CPU
+/// (measured in docs/PERFORMANCE.md). SQLite has one writer at a time anyway.
 fn writer_tasks(db: &Db) -> usize {
     match db {
         Db::Pg(_) => 2,
